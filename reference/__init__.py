@@ -1,0 +1,29 @@
+"""DDPM Lab's reference implementation of denoising diffusion (Ho et al. 2020): the lab's numerical truth.
+
+Timestep convention — stated once, used everywhere: code's `t` is 0-indexed, running 0 … T-1, and the
+paper's t is `t + 1`. `alpha_bar[t]` is the paper's ᾱ_{t+1}; sampling runs `for t in reversed(range(T))`
+and adds noise only when `t > 0`.
+
+Glossary (paper → code): x_0, x_t, x_{t-1} → `x0`, `x_t`, `x_prev`; ε, ε_θ, x̂_0 → `eps`, `eps_pred`, `x0_pred`;
+β_t, α_t, ᾱ_t, ᾱ_{t-1} → `betas`, `alphas`, `alpha_bar`, `alpha_bar_prev`; μ̃_t, β̃_t, σ_t →
+`posterior_mean`, `posterior_variance`, `sigma`; T → `T`, the number of diffusion steps.
+Shapes: x0, x_t, eps are (B, *S); t is an int or a (B,) long tensor on x's device; schedules are (T,) float64.
+"""
+from .analytic import GaussianOptimalEps, gaussian_nll
+from .device import default_device, device_name
+from .diffusion import (PMeanVariance, p_mean_variance, predict_eps_from_v, predict_eps_from_x0, predict_x0_from_eps,
+                        predict_x0_from_v, q_mean_variance, q_posterior_mean_variance, q_sample, v_from_x0_eps)
+from .losses import (VLBTerms, discretized_gaussian_log_likelihood, eps_loss, eps_weight, gaussian_log_likelihood,
+                     normal_kl, prior_kl, vlb_terms)
+from .sampling import Step, Trajectory, ddim_steps, ddim_timesteps, ddpm_steps, sample_ddim, sample_ddpm
+from .schedules import SCHEDULE_NAMES, Schedule
+from .timesteps import check_t, extract
+
+__all__ = [
+    "Schedule", "SCHEDULE_NAMES", "check_t", "extract", "default_device", "device_name",
+    "q_mean_variance", "q_sample", "q_posterior_mean_variance", "predict_x0_from_eps", "predict_eps_from_x0",
+    "v_from_x0_eps", "predict_x0_from_v", "predict_eps_from_v", "p_mean_variance", "PMeanVariance",
+    "eps_loss", "eps_weight", "vlb_terms", "VLBTerms", "normal_kl", "prior_kl", "gaussian_log_likelihood",
+    "discretized_gaussian_log_likelihood", "sample_ddpm", "sample_ddim", "ddpm_steps", "ddim_steps",
+    "ddim_timesteps", "Step", "Trajectory", "GaussianOptimalEps", "gaussian_nll",
+]

@@ -1,0 +1,107 @@
+"""The forward process q and the reverse step p_θ (Ho et al. 2020, §2–3).
+
+x0, x_t, eps: (B, *S). t: an int, or a (B,) long tensor, 0-indexed (paper's t is t + 1).
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Callable
+
+import torch
+
+from .schedules import Schedule
+from .timesteps import Timestep, check_t, extract, full_t
+
+Model = Callable[[torch.Tensor, torch.Tensor], torch.Tensor]  # model(x_t, t) -> eps_pred
+
+
+def _check_same_shape(**tensors: torch.Tensor) -> None:
+    (first_name, first), *rest = tensors.items()
+    for name, x in rest:
+        if x.shape != first.shape:
+            raise ValueError(f"{name} must have the shape of {first_name} {tuple(first.shape)}; got {tuple(x.shape)}")
+        if x.device != first.device:
+            raise ValueError(f"{name} is on {x.device} but {first_name} is on {first.device}")
+
+
+def q_mean_variance(x0: torch.Tensor, t: Timestep, schedule: Schedule) -> tuple[torch.Tensor, float | torch.Tensor]:
+    """Mean √ᾱ_t·x0 and variance (1 − ᾱ_t) of q(x_t | x_0) (eq. 4)."""
+    check_t(t, x0, schedule.T)
+    return extract(schedule.sqrt_alpha_bar, t, x0) * x0, extract(1 - schedule.alpha_bar, t, x0)
+
+
+def q_sample(x0: torch.Tensor, t: Timestep, schedule: Schedule, noise: torch.Tensor) -> torch.Tensor:
+    """x_t = √ᾱ_t·x0 + √(1 − ᾱ_t)·ε, a draw from q(x_t | x_0) (eq. 4)."""
+    check_t(t, x0, schedule.T)
+    _check_same_shape(x0=x0, noise=noise)
+    sqrt_ab = extract(schedule.sqrt_alpha_bar, t, x0)
+    sqrt_one_minus_ab = extract(schedule.sqrt_one_minus_alpha_bar, t, x0)
+    return sqrt_ab * x0 + sqrt_one_minus_ab * noise
+
+
+def q_posterior_mean_variance(x0: torch.Tensor, x_t: torch.Tensor, t: Timestep, schedule: Schedule):
+    """Mean μ̃_t(x_t, x0), variance β̃_t and clipped log variance of q(x_{t-1} | x_t, x_0) (eqs. 6–7)."""
+    check_t(t, x_t, schedule.T)
+    _check_same_shape(x_t=x_t, x0=x0)
+    mean = extract(schedule.posterior_mean_coef1, t, x_t) * x0 + extract(schedule.posterior_mean_coef2, t, x_t) * x_t
+    return (mean, extract(schedule.posterior_variance, t, x_t),
+            extract(schedule.posterior_log_variance_clipped, t, x_t))
+
+
+def predict_x0_from_eps(x_t: torch.Tensor, t: Timestep, eps: torch.Tensor, schedule: Schedule) -> torch.Tensor:
+    """x̂0 = (x_t − √(1 − ᾱ_t)·ε) / √ᾱ_t, eq. 4 solved for x0 (eq. 15)."""
+    return (x_t - extract(schedule.sqrt_one_minus_alpha_bar, t, x_t) * eps) / extract(schedule.sqrt_alpha_bar, t, x_t)
+
+
+def predict_eps_from_x0(x_t: torch.Tensor, t: Timestep, x0: torch.Tensor, schedule: Schedule) -> torch.Tensor:
+    """ε = (x_t − √ᾱ_t·x0) / √(1 − ᾱ_t), eq. 4 solved for ε."""
+    return (x_t - extract(schedule.sqrt_alpha_bar, t, x_t) * x0) / extract(schedule.sqrt_one_minus_alpha_bar, t, x_t)
+
+
+def v_from_x0_eps(x0: torch.Tensor, eps: torch.Tensor, t: Timestep, schedule: Schedule) -> torch.Tensor:
+    """v = √ᾱ_t·ε − √(1 − ᾱ_t)·x0, the v-prediction target (Salimans & Ho 2022, §4)."""
+    return extract(schedule.sqrt_alpha_bar, t, x0) * eps - extract(schedule.sqrt_one_minus_alpha_bar, t, x0) * x0
+
+
+def predict_x0_from_v(x_t: torch.Tensor, t: Timestep, v: torch.Tensor, schedule: Schedule) -> torch.Tensor:
+    """x0 = √ᾱ_t·x_t − √(1 − ᾱ_t)·v."""
+    return extract(schedule.sqrt_alpha_bar, t, x_t) * x_t - extract(schedule.sqrt_one_minus_alpha_bar, t, x_t) * v
+
+
+def predict_eps_from_v(x_t: torch.Tensor, t: Timestep, v: torch.Tensor, schedule: Schedule) -> torch.Tensor:
+    """ε = √(1 − ᾱ_t)·x_t + √ᾱ_t·v."""
+    return extract(schedule.sqrt_one_minus_alpha_bar, t, x_t) * x_t + extract(schedule.sqrt_alpha_bar, t, x_t) * v
+
+
+@dataclass
+class PMeanVariance:
+    """p_θ(x_{t-1} | x_t) = N(mean, variance), with the ε and x̂0 predictions behind it."""
+
+    mean: torch.Tensor
+    variance: float | torch.Tensor
+    log_variance: float | torch.Tensor
+    eps_pred: torch.Tensor
+    x0_pred: torch.Tensor
+
+
+def p_mean_variance(model: Model, x_t: torch.Tensor, t: Timestep, schedule: Schedule,
+                    variance: str = "fixed_large", clip_x0: float | None = None) -> PMeanVariance:
+    """Mean and variance of p_θ(x_{t-1} | x_t) for an ε-predicting `model(x_t, t)`.
+
+    1. ε_θ(x_t, t) from the model.
+    2. x̂0 from ε_θ (eq. 15), clipped to [−clip_x0, clip_x0] when given (images live in [−1, 1]).
+    3. μ_θ = μ̃_t(x_t, x̂0) (eq. 7), which without clipping equals eq. 11:
+       (x_t − β_t/√(1 − ᾱ_t)·ε_θ)/√α_t.
+    4. σ_t² = β_t ("fixed_large") or β̃_t ("fixed_small").
+    """
+    check_t(t, x_t, schedule.T)
+    var_arr, log_var_arr = schedule.reverse_variance(variance)
+    eps_pred = model(x_t, full_t(t, x_t))  # 1.
+    if eps_pred.shape != x_t.shape:
+        raise ValueError(f"model(x_t, t) must return the shape of x_t {tuple(x_t.shape)}; got {tuple(eps_pred.shape)}")
+    x0_pred = predict_x0_from_eps(x_t, t, eps_pred, schedule)  # 2.
+    if clip_x0 is not None:
+        x0_pred = x0_pred.clamp(-clip_x0, clip_x0)
+    mean = (extract(schedule.posterior_mean_coef1, t, x_t) * x0_pred
+            + extract(schedule.posterior_mean_coef2, t, x_t) * x_t)  # 3.
+    return PMeanVariance(mean, extract(var_arr, t, x_t), extract(log_var_arr, t, x_t), eps_pred, x0_pred)  # 4.

@@ -1,0 +1,158 @@
+"""Ancestral DDPM sampling (Ho et al. 2020, Algorithm 2) and DDIM (Song et al. 2021, eq. 12).
+
+Each sampler is a generator of steps, which the lab's pages read to show progress and x̂0, with a
+`sample_*` function on top that runs it to the end.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Callable, Iterator
+
+import torch
+
+from .diffusion import Model, p_mean_variance, predict_x0_from_eps
+from .schedules import Schedule
+from .timesteps import full_t
+
+Progress = Callable[[int, int], None]
+
+
+@dataclass
+class Step:
+    """One reverse step: from x_t at (0-indexed) timestep t to x_prev, with the model's x̂0 and ε along the way."""
+
+    t: int
+    x_t: torch.Tensor
+    x0_pred: torch.Tensor
+    eps_pred: torch.Tensor
+    x_prev: torch.Tensor
+
+
+@dataclass
+class Trajectory:
+    """The whole reverse process: `timesteps[i]` is the t at which `x_t[i]` was denoised; `x_t[-1]` is the sample."""
+
+    timesteps: list[int]
+    x_t: torch.Tensor  # (S + 1, B, *shape)
+    x0_pred: torch.Tensor  # (S, B, *shape)
+
+
+def _start(shape, schedule: Schedule, x_T, generator, device, dtype):
+    if x_T is not None:
+        if tuple(x_T.shape) != tuple(shape):
+            raise ValueError(f"x_T must have shape {tuple(shape)}; got {tuple(x_T.shape)}")
+        return x_T
+    if len(shape) < 1 or any(int(s) < 1 for s in shape):
+        raise ValueError(f"shape must be (B, *S) with every size at least 1; got {tuple(shape)}")
+    device = device if generator is None else generator.device
+    return torch.randn(tuple(shape), generator=generator, device=device, dtype=dtype)
+
+
+def _noise_source(noises, n_steps: int, x: torch.Tensor, generator):
+    """A function index -> z, from the explicit `noises` (n_steps, *x.shape) or drawn from `generator`."""
+    if noises is not None:
+        if tuple(noises.shape) != (n_steps, *x.shape):
+            raise ValueError(f"noises must have shape {(n_steps, *x.shape)}; got {tuple(noises.shape)}")
+        return lambda i: noises[i]
+    return lambda i: torch.randn(x.shape, generator=generator, device=x.device, dtype=x.dtype)
+
+
+def ddpm_steps(model: Model, x_T: torch.Tensor, schedule: Schedule, *, noises: torch.Tensor | None = None,
+               generator: torch.Generator | None = None, variance: str = "fixed_large",
+               clip_x0: float | None = None) -> Iterator[Step]:
+    """Algorithm 2, one step at a time, for t = T−1 … 0 (paper's T … 1).
+
+    x_{t-1} = μ_θ(x_t, t) + σ_t·z with z = noises[t] (or a draw from `generator`) for t > 0, and no noise at
+    t = 0. σ_t² = β_t ("fixed_large") or β̃_t ("fixed_small").
+    """
+    z_at = _noise_source(noises, schedule.T, x_T, generator)
+    x_t = x_T
+    with torch.no_grad():
+        for t in reversed(range(schedule.T)):
+            p = p_mean_variance(model, x_t, t, schedule, variance=variance, clip_x0=clip_x0)
+            x_prev = p.mean + p.variance**0.5 * z_at(t) if t > 0 else p.mean
+            yield Step(t, x_t, p.x0_pred, p.eps_pred, x_prev)
+            x_t = x_prev
+
+
+def ddim_timesteps(T: int, steps: int) -> list[int]:
+    """The sub-sequence τ of Song et al. §4.2, evenly spaced from 0: [0, k, 2k, …] with k = T // steps, ascending."""
+    if isinstance(steps, bool) or not isinstance(steps, int) or not 1 <= steps <= T:
+        raise ValueError(f"steps must be an integer in [1, T] = [1, {T}]; got {steps!r}")
+    return list(range(0, T, T // steps))[:steps]
+
+
+def ddim_steps(model: Model, x_T: torch.Tensor, schedule: Schedule, timesteps: list[int], eta: float = 0.0, *,
+               noises: torch.Tensor | None = None, generator: torch.Generator | None = None,
+               clip_x0: float | None = None) -> Iterator[Step]:
+    """DDIM (Song et al. 2021, eq. 12) over the ascending sub-sequence `timesteps`, run from its end.
+
+    1. ε_θ(x_t, t) and x̂0 from it (eq. 15 of Ho et al.).
+    2. σ = η·√((1 − ᾱ_prev)/(1 − ᾱ_t))·√(1 − ᾱ_t/ᾱ_prev) (Song et al. eq. 16), ᾱ_prev = 1 past the first step.
+    3. x_prev = √ᾱ_prev·x̂0 + √(1 − ᾱ_prev − σ²)·ε_θ + σ·z, z = noises[i] at the i-th entry of `timesteps`.
+    η = 0 is deterministic; η = 1 with every timestep is DDPM with σ² = β̃.
+    """
+    if not timesteps or any(not 0 <= s < schedule.T for s in timesteps) or sorted(set(timesteps)) != list(timesteps):
+        raise ValueError(f"timesteps must be strictly increasing values in [0, {schedule.T - 1}]; got {timesteps}")
+    if not 0 <= eta <= 1:
+        raise ValueError(f"eta must lie in [0, 1]; got {eta}")
+    z_at = _noise_source(noises, len(timesteps), x_T, generator)
+    x_t = x_T
+    with torch.no_grad():
+        for i in reversed(range(len(timesteps))):
+            t = timesteps[i]
+            alpha_bar = float(schedule.alpha_bar[t])
+            alpha_bar_prev = float(schedule.alpha_bar[timesteps[i - 1]]) if i > 0 else 1.0
+            eps_pred = model(x_t, full_t(t, x_t))  # 1.
+            x0_pred = predict_x0_from_eps(x_t, t, eps_pred, schedule)
+            if clip_x0 is not None:
+                x0_pred = x0_pred.clamp(-clip_x0, clip_x0)
+                eps_pred = (x_t - alpha_bar**0.5 * x0_pred) / (1 - alpha_bar) ** 0.5
+            sigma = eta * ((1 - alpha_bar_prev) / (1 - alpha_bar) * (1 - alpha_bar / alpha_bar_prev)) ** 0.5  # 2.
+            x_prev = alpha_bar_prev**0.5 * x0_pred + (1 - alpha_bar_prev - sigma**2) ** 0.5 * eps_pred  # 3.
+            if sigma > 0:
+                x_prev = x_prev + sigma * z_at(i)
+            yield Step(t, x_t, x0_pred, eps_pred, x_prev)
+            x_t = x_prev
+
+
+def _run(steps: Iterator[Step], n_steps: int, return_trajectory: bool, progress: Progress | None):
+    timesteps, xs, x0_preds = [], [], []
+    x = None
+    for i, step in enumerate(steps):
+        if return_trajectory:
+            timesteps.append(step.t)
+            xs.append(step.x_t)
+            x0_preds.append(step.x0_pred)
+        x = step.x_prev
+        if progress is not None:
+            progress(i + 1, n_steps)
+    if not return_trajectory:
+        return x
+    return x, Trajectory(timesteps, torch.stack(xs + [x]), torch.stack(x0_preds))
+
+
+def sample_ddpm(model: Model, shape, schedule: Schedule, *, x_T: torch.Tensor | None = None,
+                noises: torch.Tensor | None = None, generator: torch.Generator | None = None,
+                variance: str = "fixed_large", clip_x0: float | None = None, return_trajectory: bool = False,
+                progress: Progress | None = None, device=None, dtype=torch.float32):
+    """Draw samples of `shape` (B, *S) by Algorithm 2. Returns x0, or (x0, Trajectory) with return_trajectory.
+
+    Reproducible bit for bit given x_T and noises (T, *shape); otherwise both are drawn from `generator`
+    (on its device) or from torch's global generator on `device`. `progress(done, T)` is called after each step.
+    """
+    x_T = _start(shape, schedule, x_T, generator, device, dtype)
+    steps = ddpm_steps(model, x_T, schedule, noises=noises, generator=generator, variance=variance, clip_x0=clip_x0)
+    return _run(steps, schedule.T, return_trajectory, progress)
+
+
+def sample_ddim(model: Model, shape, schedule: Schedule, steps: int = 50, eta: float = 0.0, *,
+                timesteps: list[int] | None = None, x_T: torch.Tensor | None = None,
+                noises: torch.Tensor | None = None, generator: torch.Generator | None = None,
+                clip_x0: float | None = None, return_trajectory: bool = False, progress: Progress | None = None,
+                device=None, dtype=torch.float32):
+    """Draw samples of `shape` by DDIM over `steps` evenly spaced timesteps (or the given `timesteps`)."""
+    timesteps = ddim_timesteps(schedule.T, steps) if timesteps is None else list(timesteps)
+    x_T = _start(shape, schedule, x_T, generator, device, dtype)
+    run = ddim_steps(model, x_T, schedule, timesteps, eta, noises=noises, generator=generator, clip_x0=clip_x0)
+    return _run(run, len(timesteps), return_trajectory, progress)
