@@ -43,7 +43,8 @@ def discretized_gaussian_log_likelihood(x: torch.Tensor, mean: torch.Tensor, log
     # the middle bins: log(Φ(upper) − Φ(lower)) computed on the side of the mean where it does not cancel
     flip = torch.where(lower > 0, -1.0, 1.0)
     a, b = torch.maximum(upper * flip, lower * flip), torch.minimum(upper * flip, lower * flip)
-    log_delta = torch.special.log_ndtr(a) + torch.log1p(-torch.exp(torch.special.log_ndtr(b) - torch.special.log_ndtr(a)).clamp(max=1 - 1e-12))
+    log_cdf_a = torch.special.log_ndtr(a)
+    log_delta = log_cdf_a + torch.log((-torch.expm1(torch.special.log_ndtr(b) - log_cdf_a)).clamp(min=1e-300))
     return torch.where(x < -0.999, log_cdf_upper, torch.where(x > 0.999, log_one_minus_cdf_lower, log_delta))
 
 

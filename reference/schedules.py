@@ -13,27 +13,32 @@ import torch
 SCHEDULE_NAMES = ("linear", "cosine", "quadratic", "sigmoid")
 
 
+def _ends(T: int, beta_start: float | None, beta_end: float | None) -> tuple[float, float]:
+    """β_1 and β_T: Ho et al.'s 1e-4 and 0.02 at T = 1000, both scaled by 1000/T for other T (improved-diffusion)."""
+    start = 1e-4 * 1000 / T if beta_start is None else beta_start
+    end = 0.02 * 1000 / T if beta_end is None else beta_end
+    for label, value in (("beta_start", start), ("beta_end", end)):
+        if not 0 < value < 1:
+            hint = " (the default 0.02·1000/T passes 1 for T ≤ 20: give beta_end or a larger T)" if beta_end is None else ""
+            raise ValueError(f"{label} must lie in (0, 1); got {value:g} at T={T}{hint}")
+    return start, end
+
+
 def _linear(T: int, beta_start: float | None = None, beta_end: float | None = None) -> torch.Tensor:
-    """Ho et al.: β from 1e-4 to 0.02 at T = 1000; for other T both ends scale by 1000/T (improved-diffusion)."""
-    scale = 1000.0 / T
-    start = scale * 1e-4 if beta_start is None else beta_start
-    end = scale * 0.02 if beta_end is None else beta_end
+    """Ho et al.: β evenly spaced from β_1 to β_T."""
+    start, end = _ends(T, beta_start, beta_end)
     return torch.linspace(start, end, T, dtype=torch.float64)
 
 
 def _quadratic(T: int, beta_start: float | None = None, beta_end: float | None = None) -> torch.Tensor:
-    """β linear in √β between the linear schedule's ends (Ho et al.'s "quad")."""
-    scale = 1000.0 / T
-    start = scale * 1e-4 if beta_start is None else beta_start
-    end = scale * 0.02 if beta_end is None else beta_end
+    """β evenly spaced in √β between the linear schedule's ends (Ho et al.'s "quad")."""
+    start, end = _ends(T, beta_start, beta_end)
     return torch.linspace(math.sqrt(start), math.sqrt(end), T, dtype=torch.float64) ** 2
 
 
 def _sigmoid(T: int, beta_start: float | None = None, beta_end: float | None = None) -> torch.Tensor:
-    """β = start + (end − start)·sigmoid(u), u evenly spaced on [−6, 6] (Xu et al. 2022, GeoDiff)."""
-    scale = 1000.0 / T
-    start = scale * 1e-4 if beta_start is None else beta_start
-    end = scale * 0.02 if beta_end is None else beta_end
+    """β = β_1 + (β_T − β_1)·sigmoid(u), u evenly spaced on [−6, 6] (Xu et al. 2022, GeoDiff)."""
+    start, end = _ends(T, beta_start, beta_end)
     return start + (end - start) * torch.sigmoid(torch.linspace(-6, 6, T, dtype=torch.float64))
 
 
