@@ -1,8 +1,33 @@
-"""Shared fixtures: schedules, seeded generators and the markers' skip rules."""
+"""Shared fixtures: schedules, seeded generators, the markers' skip rules, and the TA's --submissions option."""
+import os
 import shutil
+from pathlib import Path
 
 import pytest
 import torch
+
+
+def pytest_addoption(parser):
+    group = parser.getgroup("ddpm-lab", "DDPM Lab: grading submitted notebooks (tests/test_submissions.py)")
+    group.addoption("--submissions", type=Path, default=None, metavar="DIR",
+                    help="nbgrader's submitted/ folder (or the course folder) to grade, one test per student × task")
+    group.addoption("--assignment", default=None, metavar="NAME",
+                    help="which assignment under --submissions (needed only if students submitted several)")
+    group.addoption("--submissions-jobs", type=int, default=os.cpu_count() or 1, metavar="N",
+                    help="students graded at once (default: all cores)")
+
+
+@pytest.fixture(scope="session")
+def graded_submissions(pytestconfig):
+    """student -> StudentRun for every notebook under --submissions, each graded in processes of its own."""
+    from graders.isolate import grade_class
+    from graders.roster import find_submissions, submitted_folder
+
+    folder = pytestconfig.getoption("submissions")
+    submissions = find_submissions(folder, pytestconfig.getoption("assignment"))
+    runs = grade_class(submissions, jobs=pytestconfig.getoption("submissions_jobs"), progress=False,
+                       private_roots=(submitted_folder(folder).resolve(),))
+    return {run.student: run for run in runs}
 
 
 def pytest_collection_modifyitems(config, items):

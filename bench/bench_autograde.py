@@ -1,0 +1,105 @@
+"""Benchmark: nbgrader autograde time per submission against a bare kernel start, the floor (prints numbers).
+
+Builds a temporary copy of the course, releases ddpm_core, writes N submissions (the instructor's solution and the
+planted mistakes of tests/graders/submissions/ that do not loop or time out, in turn), autogrades them in one
+`nbgrader autograde` call, then starts and stops N bare Python kernels (start, run `pass`, shut down) one after
+the other, and N kernels that only import what the notebook imports. Prints the per-submission and per-kernel
+times and the ratios.
+
+Run from the repository root: .venv/bin/python -m bench.bench_autograde [N]   (default N = 20)
+"""
+from __future__ import annotations
+
+import os
+import re
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import nbformat
+from jupyter_client.manager import KernelManager
+
+ROOT = Path(__file__).resolve().parents[1]
+ASSIGNMENT = "ddpm_core"
+SLOW_STATUSES = ("timeout", "missing")  # planted files that deliberately burn a time limit
+
+
+def nbgrader(*args: str, cwd: Path) -> None:
+    env = dict(os.environ, PYTHONPATH=str(ROOT), PATH=f"{Path(sys.executable).parent}{os.pathsep}{os.environ['PATH']}")
+    proc = subprocess.run([sys.executable, "-m", "nbgrader", *args], cwd=cwd, env=env, capture_output=True, text=True)
+    if proc.returncode != 0:
+        raise RuntimeError(f"nbgrader {' '.join(args)} failed:\n{proc.stderr[-3000:]}")
+
+
+def submissions(n: int) -> list[dict[str, str] | None]:
+    """n cell-replacement maps: None is the instructor's solution, else {task: planted cell source}."""
+    planted = []
+    for path in sorted((ROOT / "tests" / "graders" / "submissions").glob("*.py")):
+        source = path.read_text()
+        expect = re.search(r"^# expect(?:-status)?: (\w+)", source, re.M).group(1)
+        if expect not in SLOW_STATUSES:
+            planted.append({re.search(r"^# task: (\w+)", source, re.M).group(1): source})
+    pool = [None] + planted
+    return [pool[i % len(pool)] for i in range(n)]
+
+
+def autograde_seconds(n: int, course: Path) -> float:
+    shutil.copy(ROOT / "assignments" / "nbgrader_config.py", course)
+    shutil.copytree(ROOT / "assignments" / "source", course / "source")
+    nbgrader("generate_assignment", ASSIGNMENT, "--force", cwd=course)
+    release = nbformat.read(course / "release" / ASSIGNMENT / f"{ASSIGNMENT}.ipynb", as_version=4)
+    source = nbformat.read(course / "source" / ASSIGNMENT / f"{ASSIGNMENT}.ipynb", as_version=4)
+    solutions = {c.metadata["nbgrader"]["grade_id"]: "\n".join(
+        ln for ln in c.source.splitlines() if "### BEGIN SOLUTION" not in ln and "### END SOLUTION" not in ln)
+        for c in source.cells if c.metadata.get("nbgrader", {}).get("solution")}
+    for i, replace in enumerate(submissions(n)):
+        nb = nbformat.from_dict(release)
+        cells = {**solutions, **(replace or {})}
+        for cell in nb.cells:
+            grade_id = cell.metadata.get("nbgrader", {}).get("grade_id")
+            if grade_id in cells:
+                cell.source = cells[grade_id]
+        folder = course / "submitted" / f"student{i:02d}" / ASSIGNMENT
+        folder.mkdir(parents=True)
+        nbformat.write(nb, folder / f"{ASSIGNMENT}.ipynb")
+    start = time.perf_counter()
+    nbgrader("autograde", ASSIGNMENT, "--create", cwd=course)
+    return time.perf_counter() - start
+
+
+IMPORTS = "import torch, graders.checks"  # what the graded cells import (plot cells are skipped)
+
+
+def kernel_seconds(n: int, code: str = "pass") -> float:
+    """Start a python3 kernel, run `code`, shut it down; n times in a row."""
+    env = dict(os.environ, PYTHONPATH=str(ROOT))
+    start = time.perf_counter()
+    for _ in range(n):
+        km = KernelManager(kernel_name="python3")
+        km.start_kernel(env=env, stderr=subprocess.DEVNULL)
+        kc = km.client()
+        kc.start_channels()
+        kc.wait_for_ready(timeout=60)
+        reply = kc.execute_interactive(code, timeout=120, output_hook=lambda msg: None)
+        assert reply["content"]["status"] == "ok", reply["content"]
+        kc.stop_channels()
+        km.shutdown_kernel(now=False)
+    return time.perf_counter() - start
+
+
+def main(n: int = 20) -> None:
+    with tempfile.TemporaryDirectory() as tmp:
+        graded = autograde_seconds(n, Path(tmp)) / n
+    bare = kernel_seconds(n) / n
+    imports = kernel_seconds(n, IMPORTS) / n
+    print(f"autograde ddpm_core, {n} submissions in one call:  {graded:.2f} s per submission")
+    print(f"bare kernel (start, `pass`, shut down), {n} times: {bare:.2f} s per kernel  (the floor)")
+    print(f"kernel that only imports torch and graders:        {imports:.2f} s per kernel")
+    print(f"ratio autograde / bare kernel: {graded / bare:.1f}x; autograde / importing kernel: {graded / imports:.1f}x")
+
+
+if __name__ == "__main__":
+    main(int(sys.argv[1]) if len(sys.argv) > 1 else 20)

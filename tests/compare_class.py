@@ -1,0 +1,129 @@
+"""A class of submitted notebooks for the TA comparison, in nbgrader's layout, with what each cell should grade as.
+
+    expected = build_class(course / "submitted", report_dir)   # student -> task -> Expect
+
+Every student starts from the source notebook with the instructor's solutions, then replaces some cells:
+- correct students in other styles (tests/compare_styles.py), the instructor's own included;
+- one student per planted-mistake file in tests/graders/submissions/ (its header says what the check should
+  find), the other three tasks left correct;
+- broken and hostile students of our own (below), who must cost only their own points;
+- "table" and "table-copy", a near-copy the similarity review must catch.
+"""
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from pathlib import Path
+
+import nbformat
+
+from compare_styles import STYLES
+from graders.checks import TASKS
+
+ROOT = Path(__file__).resolve().parents[1]
+SOURCE = ROOT / "assignments" / "source" / "ddpm_core" / "ddpm_core.ipynb"
+PLANTED = ROOT / "tests" / "graders" / "submissions"
+ASSIGNMENT = "ddpm_core"
+VICTIM = "correct-loop"  # the student whose files the hostile ones go after
+
+# Where the TA tool parts from nbgrader on purpose: a top-level loop never runs, so the function is graded.
+TA_TOOL_OVERRIDES = {"robust__top_level_loop": "wrong"}
+
+
+@dataclass(frozen=True)
+class Expect:
+    """What one task of one student should grade as; status None accepts any failing status."""
+
+    passed: bool
+    status: str | None = None
+    diagnosis: str | None = None
+
+
+PASS = Expect(True, "passed")
+
+
+def _hostile(victim: Path, report: Path) -> dict[str, tuple[str, str, Expect]]:
+    """student -> (task, cell source, expectation), for broken and hostile code of our own."""
+    ok_q = STYLES["float64"]["q_sample"]
+    return {
+        "broken-name_error": ("q_sample", "def q_sample(x0, t, noise, alpha_bar):\n"
+                              "    return alpha_bar_prev[t] * x0\n", Expect(False, "error")),
+        "broken-missing_function": ("posterior_mean", "def posterior_men(x0, x_t, t, betas):\n    return x_t\n",
+                                    Expect(False, "missing")),
+        "hostile-posix_exit": ("q_sample", "def q_sample(x0, t, noise, alpha_bar):\n"
+                               "    import posix\n    posix._exit(7)\n", Expect(False, "exit")),
+        "hostile-write_victim": ("eps_loss", f"def eps_loss(model, x0, t, noise, alpha_bar):\n"
+                                 f"    with open({str(victim)!r}, 'w') as f:\n        f.write('pwned')\n"
+                                 f"    return x0.sum()\n", Expect(False, "error")),
+        "hostile-write_report": ("posterior_mean", f"import os\n\n\ndef posterior_mean(x0, x_t, t, betas):\n"
+                                 f"    os.makedirs({str(report)!r}, exist_ok=True)\n"
+                                 f"    open(os.path.join({str(report)!r}, 'report.html'), 'w').write('pwned')\n"
+                                 f"    return x_t\n", Expect(False, "error")),
+        "hostile-read_victim": ("q_sample", f"def q_sample(x0, t, noise, alpha_bar):\n"
+                                f"    open({str(victim)!r}).read()\n    return x0\n", Expect(False, "error")),
+        "hostile-fork_loop": ("sample_loop", "import os\n\n\ndef sample_loop(model, x_T, betas, noises):\n"
+                              "    while True:\n        os.fork()\n", Expect(False, "error")),
+        "hostile-subprocess": ("eps_loss", "import subprocess\n\n\ndef eps_loss(model, x0, t, noise, alpha_bar):\n"
+                               "    subprocess.run(['sleep', '300'])\n    return x0.sum()\n", Expect(False, "error")),
+        "hostile-kill_parent": ("sample_loop", "import os\n\n\ndef sample_loop(model, x_T, betas, noises):\n"
+                                "    os.kill(os.getppid(), 9)\n    return x_T\n", Expect(False, "error")),
+        "hostile-top_level": ("q_sample", "import os, sys\n"
+                              f"open({str(victim)!r}, 'w').write('pwned')\n"
+                              "BIG = [0] * 10**10\n"
+                              "while True:\n    pass\nsys.exit()\nos._exit(1)\n\n\n" + ok_q, PASS),
+    }
+
+
+def solutions() -> dict[str, str]:
+    """grade_id -> the instructor's solution cell, marker lines removed."""
+    nb = nbformat.read(str(SOURCE), as_version=4)
+    out = {}
+    for cell in nb.cells:
+        meta = cell.metadata.get("nbgrader", {})
+        if meta.get("solution"):
+            out[meta["grade_id"]] = "\n".join(ln for ln in cell.source.splitlines() if "### " not in ln)
+    return out
+
+
+def planted() -> dict[str, tuple[str, str, Expect]]:
+    """student -> (task, cell source, expectation), one per file in tests/graders/submissions/."""
+    out = {}
+    for path in sorted(PLANTED.glob("*.py")):
+        source = path.read_text()
+        task = re.search(r"^# task: (\w+)", source, re.M).group(1)
+        key = re.search(r"^# expect(-status)?: (\w+)", source, re.M)
+        status = TA_TOOL_OVERRIDES.get(path.stem, key.group(2) if key.group(1) else None)
+        expect = PASS if status == "passed" else Expect(False, status, None if key.group(1) else key.group(2))
+        out[path.stem.replace("__", "-")] = (task, source, expect)
+    return out
+
+
+def write_notebook(submitted: Path, student: str, cells: dict[str, str]) -> Path:
+    """submitted/<student>/ddpm_core/ddpm_core.ipynb: the source notebook with `cells` (grade_id -> source)."""
+    nb = nbformat.read(str(SOURCE), as_version=4)
+    for cell in nb.cells:
+        grade_id = cell.metadata.get("nbgrader", {}).get("grade_id")
+        if grade_id in cells:
+            cell.source = cells[grade_id]
+    folder = submitted / student / ASSIGNMENT
+    folder.mkdir(parents=True)
+    path = folder / f"{ASSIGNMENT}.ipynb"
+    nbformat.write(nb, str(path))
+    return path
+
+
+def build_class(submitted: Path, report: Path) -> dict[str, dict[str, Expect]]:
+    """Write the whole class under `submitted`; returns student -> task -> Expect."""
+    base = solutions()
+    expected: dict[str, dict[str, Expect]] = {}
+    correct = {"correct-vectorised": base, **{f"correct-{s}": {**base, **STYLES[s]}
+                                              for s in ("loop", "numpy", "float64", "gather")},
+               "table": {**base, **STYLES["table"]}, "table-copy": {**base, **STYLES["table_renamed"]}}
+    for student, cells in correct.items():
+        write_notebook(submitted, student, cells)
+        expected[student] = {t: PASS for t in TASKS}
+    victim = submitted / VICTIM / ASSIGNMENT / f"{ASSIGNMENT}.ipynb"
+    for student, (task, source, expect) in {**planted(), **_hostile(victim, report)}.items():
+        write_notebook(submitted, student, {**base, task: source})
+        expected[student] = {t: expect if t == task else PASS for t in TASKS}
+    return expected

@@ -1,0 +1,5 @@
+# task: q_sample
+# expect-status: missing
+# A syntax error: the cell fails, q_sample stays undefined, and only q_sample's tests fail.
+def q_sample(x0, t, noise, alpha_bar)
+    return x0

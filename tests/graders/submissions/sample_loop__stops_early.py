@@ -1,0 +1,15 @@
+# task: sample_loop
+# expect: stops_early
+import torch
+
+
+def sample_loop(model, x_T, betas, noises):
+    """Planted mistake: stops at t = 1, skipping the last step."""
+    alphas = 1 - betas
+    alpha_bar = torch.cumprod(alphas, 0)
+    x_t = x_T
+    for t in range(len(betas) - 1, 0, -1):
+        eps_pred = model(x_t, torch.full((x_t.shape[0],), t, dtype=torch.long))
+        mean = (x_t - betas[t] / (1 - alpha_bar[t]).sqrt() * eps_pred) / alphas[t].sqrt()
+        x_t = mean + betas[t].sqrt() * noises[t] if t > 0 else mean
+    return x_t

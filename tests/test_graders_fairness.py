@@ -1,0 +1,222 @@
+"""Do the checks pass every correct way of writing each task, and only within a dtype-scaled tolerance?
+
+Each function below is a correct solution in a different style: loops or vectorised, gather or indexing,
+float64 inside, NumPy in the middle, coefficients cast early or late. All must pass the full (hidden) check.
+"""
+from __future__ import annotations
+
+import numpy as np
+import pytest
+import torch
+import torch.nn.functional as F
+
+from graders.checks import check_eps_loss, check_posterior_mean, check_q_sample, check_sample_loop
+
+
+def _b(v, x):
+    return v.reshape(-1, *[1] * (x.dim() - 1))
+
+
+# ---- q_sample -------------------------------------------------------------------------------------------------
+
+def q_vectorised(x0, t, noise, alpha_bar):
+    ab = _b(alpha_bar[t], x0)
+    return ab.sqrt().to(x0.dtype) * x0 + (1 - ab).sqrt().to(x0.dtype) * noise
+
+
+def q_loop(x0, t, noise, alpha_bar):
+    out = torch.empty_like(x0)
+    for i in range(x0.shape[0]):
+        a = alpha_bar[t[i]]
+        out[i] = a.sqrt() * x0[i] + (1 - a).sqrt() * noise[i]
+    return out
+
+
+def q_gather_cast_early(x0, t, noise, alpha_bar):
+    ab = _b(alpha_bar.to(x0.dtype).gather(0, t), x0)
+    return torch.sqrt(ab) * x0 + torch.sqrt(1 - ab) * noise
+
+
+def q_float64_inside(x0, t, noise, alpha_bar):
+    ab = _b(alpha_bar[t], x0)
+    return (ab.sqrt() * x0.double() + (1 - ab).sqrt() * noise.double()).to(x0.dtype)
+
+
+def q_numpy_middle(x0, t, noise, alpha_bar):
+    ab = alpha_bar.numpy()[t.numpy()]
+    shape = (-1,) + (1,) * (x0.dim() - 1)
+    out = np.sqrt(ab).reshape(shape) * x0.numpy() + np.sqrt(1 - ab).reshape(shape) * noise.numpy()
+    return torch.from_numpy(out).to(x0.dtype)
+
+
+def q_view_einsum(x0, t, noise, alpha_bar):
+    a = alpha_bar[t].to(x0.dtype)
+    return torch.einsum("b,b...->b...", a.sqrt(), x0) + torch.einsum("b,b...->b...", (1 - a).sqrt(), noise)
+
+
+@pytest.mark.parametrize("fn", [q_vectorised, q_loop, q_gather_cast_early, q_float64_inside, q_numpy_middle,
+                                q_view_einsum])
+def test_q_sample_variants_pass(fn):
+    """Does every correct way of writing q_sample pass the hidden check?"""
+    result = check_q_sample(fn)
+    assert result.passed, result.message
+    assert result.cases_run == 27
+
+
+# ---- posterior_mean -------------------------------------------------------------------------------------------
+
+def pm_vectorised(x0, x_t, t, betas):
+    alphas = 1 - betas
+    ab = torch.cumprod(alphas, 0)
+    ab_prev = torch.cat([torch.ones(1, dtype=ab.dtype), ab[:-1]])
+    coef_x0 = ab_prev.sqrt() * betas / (1 - ab)
+    coef_xt = alphas.sqrt() * (1 - ab_prev) / (1 - ab)
+    return _b(coef_x0[t], x0).to(x0.dtype) * x0 + _b(coef_xt[t], x0).to(x0.dtype) * x_t
+
+
+def pm_where_at_zero(x0, x_t, t, betas):
+    ab = torch.cumprod(1 - betas, 0)
+    ab_prev = torch.where(t == 0, torch.ones_like(ab[t]), ab[(t - 1).clamp(min=0)])
+    b, a_t, a = betas[t], 1 - betas[t], ab[t]
+    c1 = ab_prev.sqrt() * b / (1 - a)
+    c2 = a_t.sqrt() * (1 - ab_prev) / (1 - a)
+    return _b(c1, x0).to(x0.dtype) * x0 + _b(c2, x0).to(x0.dtype) * x_t
+
+
+def pm_in_input_dtype(x0, x_t, t, betas):
+    betas = betas.to(x0.dtype)  # everything in float32 for float32 inputs
+    alphas = 1 - betas
+    ab = torch.cumprod(alphas, 0)
+    ab_prev = torch.cat([torch.ones(1, dtype=ab.dtype), ab[:-1]])
+    return (_b(ab_prev[t].sqrt() * betas[t] / (1 - ab[t]), x0) * x0
+            + _b(alphas[t].sqrt() * (1 - ab_prev[t]) / (1 - ab[t]), x0) * x_t)
+
+
+def pm_loop_prev_by_division(x0, x_t, t, betas):
+    alphas = 1 - betas
+    ab = torch.cumprod(alphas, 0)
+    out = torch.empty_like(x0)
+    for i, ti in enumerate(t.tolist()):
+        ab_prev = ab[ti] / alphas[ti]  # ᾱ_{t-1} = ᾱ_t / α_t, exactly 1 at t = 0
+        out[i] = (ab_prev.sqrt() * betas[ti] * x0[i] + alphas[ti].sqrt() * (1 - ab_prev) * x_t[i]) / (1 - ab[ti])
+    return out
+
+
+def pm_numpy(x0, x_t, t, betas):
+    b = betas.numpy()
+    ab = np.cumprod(1 - b)
+    ab_prev = np.concatenate([[1.0], ab[:-1]])
+    ti = t.numpy()
+    shape = (-1,) + (1,) * (x0.dim() - 1)
+    c1 = (np.sqrt(ab_prev) * b / (1 - ab))[ti].reshape(shape)
+    c2 = (np.sqrt(1 - b) * (1 - ab_prev) / (1 - ab))[ti].reshape(shape)
+    return torch.from_numpy(c1 * x0.double().numpy() + c2 * x_t.double().numpy()).to(x0.dtype)
+
+
+@pytest.mark.parametrize("fn", [pm_vectorised, pm_where_at_zero, pm_in_input_dtype, pm_loop_prev_by_division, pm_numpy])
+def test_posterior_mean_variants_pass(fn):
+    """Does every correct way of writing posterior_mean pass the hidden check, float32 arithmetic included?"""
+    result = check_posterior_mean(fn)
+    assert result.passed, result.message
+
+
+# ---- eps_loss -------------------------------------------------------------------------------------------------
+
+def loss_mse(model, x0, t, noise, alpha_bar):
+    ab = _b(alpha_bar[t].to(x0.dtype), x0)
+    return F.mse_loss(model(ab.sqrt() * x0 + (1 - ab).sqrt() * noise, t), noise)
+
+
+def loss_per_example_calls(model, x0, t, noise, alpha_bar):
+    total = 0
+    for i in range(x0.shape[0]):
+        a = alpha_bar[t[i]].item()
+        x_t = a**0.5 * x0[i:i + 1] + (1 - a) ** 0.5 * noise[i:i + 1]
+        total = total + ((noise[i:i + 1] - model(x_t, t[i:i + 1])) ** 2).mean()
+    return total / x0.shape[0]
+
+
+def loss_float64_inside(model, x0, t, noise, alpha_bar):
+    ab = _b(alpha_bar[t], x0)
+    x_t = (ab.sqrt() * x0.double() + (1 - ab).sqrt() * noise.double()).to(x0.dtype)
+    return ((noise.double() - model(x_t, t).double()) ** 2).mean().to(x0.dtype)
+
+
+def loss_numpy_gather(model, x0, t, noise, alpha_bar):
+    ab = torch.from_numpy(alpha_bar.numpy()[t.numpy()]).to(x0.dtype)
+    x_t = _b(ab.sqrt(), x0) * x0 + _b((1 - ab).sqrt(), x0) * noise
+    return (noise - model(x_t, t)).pow(2).sum() / noise.numel()
+
+
+@pytest.mark.parametrize("fn", [loss_mse, loss_per_example_calls, loss_float64_inside, loss_numpy_gather])
+def test_eps_loss_variants_pass(fn):
+    """Does every correct way of writing eps_loss pass, one model call per example included?"""
+    result = check_eps_loss(fn)
+    assert result.passed, result.message
+
+
+# ---- sample_loop ----------------------------------------------------------------------------------------------
+
+def loop_eq11(model, x_T, betas, noises):
+    alphas, ab = 1 - betas, torch.cumprod(1 - betas, 0)
+    x = x_T
+    for t in reversed(range(len(betas))):
+        eps = model(x, torch.full((x.shape[0],), t, dtype=torch.long))
+        x = (x - betas[t] / (1 - ab[t]).sqrt() * eps) / alphas[t].sqrt()
+        if t > 0:
+            x = x + betas[t].sqrt() * noises[t]
+    return x
+
+
+def loop_via_x0_pred(model, x_T, betas, noises):
+    """μ̃(x_t, x̂0) with x̂0 from eq. 15: the same mean as eq. 11, reached another way."""
+    alphas = 1 - betas
+    ab = torch.cumprod(alphas, 0)
+    ab_prev = torch.cat([torch.ones(1, dtype=ab.dtype), ab[:-1]])
+    x = x_T
+    for t in range(len(betas) - 1, -1, -1):
+        eps = model(x, torch.tensor([t] * x.shape[0]))
+        x0_pred = (x - (1 - ab[t]).sqrt() * eps) / ab[t].sqrt()
+        mean = ab_prev[t].sqrt() * betas[t] / (1 - ab[t]) * x0_pred + alphas[t].sqrt() * (1 - ab_prev[t]) / (1 - ab[t]) * x
+        x = mean + betas[t].sqrt() * noises[t] * (t > 0)
+    return x
+
+
+def loop_float64_inside(model, x_T, betas, noises):
+    alphas, ab = 1 - betas, torch.cumprod(1 - betas, 0)
+    x = x_T.double()
+    with torch.no_grad():
+        for t in reversed(range(len(betas))):
+            eps = model(x.to(x_T.dtype), torch.full((x.shape[0],), t, dtype=torch.long)).double()
+            x = (x - betas[t] / (1 - ab[t]).sqrt() * eps) / alphas[t].sqrt()
+            x = x + betas[t].sqrt() * noises[t].double() if t > 0 else x
+    return x.to(x_T.dtype)
+
+
+def loop_input_dtype_scalar_t(model, x_T, betas, noises):
+    betas = betas.to(x_T.dtype)
+    alphas, ab = 1 - betas, torch.cumprod(1 - betas, 0)
+    x = x_T.clone()
+    for t in reversed(range(len(betas))):
+        eps = model(x, t)  # an int t: the spy model accepts it too
+        x = (x - betas[t] / torch.sqrt(1 - ab[t]) * eps) / torch.sqrt(alphas[t])
+        if t:
+            x += torch.sqrt(betas[t]) * noises[t]
+    return x
+
+
+@pytest.mark.parametrize("fn", [loop_eq11, loop_via_x0_pred, loop_float64_inside, loop_input_dtype_scalar_t])
+def test_sample_loop_variants_pass(fn):
+    """Does every correct way of writing the sampler pass, eq. 11 or the x̂0 route, float32 or float64 inside?"""
+    result = check_sample_loop(fn)
+    assert result.passed, result.message
+
+
+def test_tolerance_is_tight_enough_to_fail_a_tiny_error():
+    """Does a result off by 1e-3 (relative) fail, so the tolerance is not a blanket pass?"""
+    def slightly_off(x0, t, noise, alpha_bar):
+        return q_vectorised(x0, t, noise, alpha_bar) * (1 + 1e-3)
+
+    result = check_q_sample(slightly_off)
+    assert not result.passed and result.status == "wrong"
+    assert 1e-4 < result.max_rel_error < 1e-2
