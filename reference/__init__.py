@@ -10,12 +10,18 @@ Glossary (paper → code): x_0, x_t, x_{t-1} → `x0`, `x_t`, `x_prev`; ε, ε_�
 Shapes: x0, x_t, eps are (B, *S); t is an int or a (B,) long tensor on x's device; schedules are (T,) float64.
 """
 from .analytic import GaussianOptimalEps, gaussian_nll
+from .checkpoints import Checkpoint, available_checkpoints, load_checkpoint
+from .data import TOY_DATASETS, DigitsSplit, load_digits_split, make_toy
 from .device import default_device, device_name
 from .diffusion import (PMeanVariance, p_mean_variance, predict_eps_from_v, predict_eps_from_x0, predict_x0_from_eps,
                         predict_x0_from_v, q_mean_variance, q_posterior_mean_variance, q_sample, v_from_x0_eps)
+from .inspection import (PRIOR_NEGLIGIBLE_BITS, BoundSummary, TerminalSignal, eps_weight_over_simple, log_snr,
+                         summarize_bound, terminal_signal)
 from .losses import (VLBTerms, discretized_gaussian_log_likelihood, eps_loss, eps_weight, gaussian_log_likelihood,
                      normal_kl, prior_kl, vlb_terms)
+from .models import MLPDenoiser, UNet, build_model
 from .sampling import Step, Trajectory, ddim_steps, ddim_timesteps, ddpm_steps, sample_ddim, sample_ddpm
+from .schedule_io import load_schedule, parse_betas, schedule_to_json, schedule_to_npz
 from .schedules import SCHEDULE_NAMES, Schedule
 from .timesteps import check_t, extract
 
@@ -26,4 +32,8 @@ __all__ = [
     "eps_loss", "eps_weight", "vlb_terms", "VLBTerms", "normal_kl", "prior_kl", "gaussian_log_likelihood",
     "discretized_gaussian_log_likelihood", "sample_ddpm", "sample_ddim", "ddpm_steps", "ddim_steps",
     "ddim_timesteps", "Step", "Trajectory", "GaussianOptimalEps", "gaussian_nll",
+    "log_snr", "terminal_signal", "TerminalSignal", "PRIOR_NEGLIGIBLE_BITS", "summarize_bound", "BoundSummary",
+    "eps_weight_over_simple", "parse_betas", "load_schedule", "schedule_to_npz", "schedule_to_json",
+    "make_toy", "TOY_DATASETS", "load_digits_split", "DigitsSplit", "MLPDenoiser", "UNet", "build_model",
+    "available_checkpoints", "load_checkpoint", "Checkpoint",
 ]

@@ -1,0 +1,81 @@
+"""Numbers the lab's pages show on top of the core: log-SNR, how much signal x_T keeps, and the bound summarised
+term by term (Ho et al. 2020, eq. 5). Code's t is 0-indexed; the paper's t is t + 1.
+"""
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+import torch
+
+from .losses import VLBTerms, eps_weight
+from .schedules import Schedule
+
+# L_T above this many bits per dimension is no longer negligible next to a bound of a few bits/dim.
+PRIOR_NEGLIGIBLE_BITS = 1e-3
+
+
+def log_snr(schedule: Schedule) -> torch.Tensor:
+    """log SNR_t = log(ᾱ_t / (1 − ᾱ_t)), (T,); −inf where ᾱ_t = 0 (zero terminal SNR)."""
+    return torch.log(schedule.alpha_bar) - torch.log1p(-schedule.alpha_bar)
+
+
+@dataclass(frozen=True)
+class TerminalSignal:
+    """How far q(x_T | x_0) is from the prior N(0, I): ᾱ_T and L_T in bits/dim for data with E[x0²] = 1 per dim."""
+
+    alpha_bar_T: float
+    prior_bits_per_dim: float
+    negligible: bool
+
+
+def terminal_signal(schedule: Schedule, second_moment: float = 1.0) -> TerminalSignal:
+    """ᾱ_T and the expected prior term L_T = E KL(N(√ᾱ_T·x0, (1 − ᾱ_T)I) ‖ N(0, I)) per dimension (eq. 5).
+
+    Per dimension, with E[x0²] = `second_moment`: L_T = ½(ᾱ_T·(E[x0²] − 1) − log(1 − ᾱ_T)) nats, shown in bits.
+    `negligible` is L_T < PRIOR_NEGLIGIBLE_BITS.
+    """
+    alpha_bar_T = float(schedule.alpha_bar[-1])
+    nats = 0.5 * (alpha_bar_T * (second_moment - 1) - math.log1p(-alpha_bar_T))
+    bits = nats / math.log(2)
+    return TerminalSignal(alpha_bar_T, bits, bits < PRIOR_NEGLIGIBLE_BITS)
+
+
+@dataclass(frozen=True)
+class BoundSummary:
+    """The bound (eq. 5) averaged over a batch, in bits/dim.
+
+    `per_term[k]` is L_k for k = 0 … T: L_0 the decoder, L_1 … L_{T−1} the denoising KLs, L_T the prior.
+    """
+
+    per_term: torch.Tensor  # (T + 1,)
+    cumulative: torch.Tensor  # (T + 1,), cumulative[-1] == total
+    total: float
+    reconstruction: float  # L_0
+    denoising: float  # L_1 + … + L_{T−1}
+    prior: float  # L_T
+
+
+def summarize_bound(vlb: VLBTerms) -> BoundSummary:
+    """Batch means of every term of `vlb` in bits/dim, their running sum, and the three-way split of eq. 5."""
+    per_example = torch.cat([vlb.terms, vlb.prior[:, None]], dim=1)  # (B, T + 1)
+    per_term = vlb.bits_per_dim(per_example).mean(0).double()  # (T + 1,)
+    return BoundSummary(
+        per_term=per_term,
+        cumulative=per_term.cumsum(0),
+        total=float(per_term.sum()),
+        reconstruction=float(per_term[0]),
+        denoising=float(per_term[1:-1].sum()),
+        prior=float(per_term[-1]),
+    )
+
+
+def eps_weight_over_simple(schedule: Schedule, variance: str, dims: int) -> torch.Tensor:
+    """D·(eq. 12 weight), (T,): how many times more the true term L_t weighs E‖ε − ε_θ‖² than L_simple does.
+
+    L_simple (eq. 14) is the mean over D dimensions, a weight of 1/D on the summed square error at every t;
+    L_t (eq. 12) puts β_t² / (2σ_t²·α_t·(1 − ᾱ_t)) on it. Meaningful for t ≥ 1 (t = 0 is the decoder).
+    """
+    if dims < 1:
+        raise ValueError(f"dims must be at least 1; got {dims}")
+    return dims * eps_weight(schedule, variance)
