@@ -1,0 +1,214 @@
+"""Does the lab work in a real browser? `streamlit run` on a free local port, driven by Debian's headless Chromium.
+
+Every page is opened, a widget changed, and the plots checked for drawn traces; screenshots go to
+$DDPM_LAB_SCREENSHOTS if set, else to pytest's temporary directory.
+"""
+import json
+import os
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from pathlib import Path
+
+import pytest
+
+from reference.checkpoints import available_checkpoints
+
+pytestmark = pytest.mark.browser
+ROOT = Path(__file__).resolve().parents[1]
+CHROMIUM = "/usr/bin/chromium"
+ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update"]
+PLOT = '[data-testid="stPlotlyChart"]'
+if not Path(CHROMIUM).exists():
+    pytest.skip(f"{CHROMIUM} is not installed", allow_module_level=True)
+sync_api = pytest.importorskip("playwright.sync_api")
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@pytest.fixture(scope="module")
+def url(tmp_path_factory):
+    """A `streamlit run streamlit_app.py` server on localhost, stopped after the module's tests."""
+    port = free_port()
+    log_path = tmp_path_factory.mktemp("streamlit") / "server.log"
+    log = open(log_path, "w")  # a file, not a pipe: a full pipe would block the server
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "streamlit", "run", "streamlit_app.py", "--server.headless", "true",
+         "--server.port", str(port), "--server.address", "localhost", "--server.fileWatcherType", "none",
+         "--browser.gatherUsageStats", "false"],
+        cwd=ROOT, stdout=log, stderr=subprocess.STDOUT, text=True)
+    base = f"http://localhost:{port}"
+    try:
+        for _ in range(150):
+            try:
+                urllib.request.urlopen(f"{base}/_stcore/health", timeout=1)
+                break
+            except OSError:
+                if proc.poll() is not None:
+                    pytest.fail(f"streamlit exited: {log_path.read_text()}")
+                time.sleep(0.2)
+        else:
+            pytest.fail("streamlit did not answer /_stcore/health within 30 s")
+        yield base
+    finally:
+        proc.terminate()
+        try:
+            proc.wait(10)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+        log.close()
+
+
+@pytest.fixture(scope="module")
+def browser():
+    with sync_api.sync_playwright() as p:
+        b = p.chromium.launch(executable_path=CHROMIUM, args=ARGS)
+        yield b
+        b.close()
+
+
+@pytest.fixture
+def page(browser):
+    context = browser.new_context(viewport={"width": 1400, "height": 2600}, accept_downloads=True)
+    pg = context.new_page()
+    errors = []
+    pg.on("pageerror", lambda e: errors.append(str(e)))
+    yield pg
+    context.close()
+    assert not errors, f"JavaScript errors in the page: {errors}"
+
+
+@pytest.fixture(scope="module")
+def shots(tmp_path_factory) -> Path:
+    folder = Path(os.environ.get("DDPM_LAB_SCREENSHOTS") or tmp_path_factory.mktemp("screenshots"))
+    folder.mkdir(parents=True, exist_ok=True)
+    return folder
+
+
+def settle(pg, timeout_ms: int = 90_000) -> None:
+    """Wait until the script run has finished: the 'Running…' status widget gone and no progress bar left."""
+    pg.wait_for_timeout(400)
+    pg.wait_for_function("""() => !document.querySelector('[data-testid="stStatusWidget"]')
+                                  && !document.querySelector('[data-testid="stProgress"]')""", timeout=timeout_ms)
+    pg.wait_for_timeout(300)
+
+
+TRACES = """charts => charts.map(c => c.querySelectorAll(
+    '.scatterlayer .trace, .barlayer .trace, .heatmaplayer .hm, .imagelayer image').length)"""
+
+
+def drawn_traces(pg) -> list[int]:
+    """For each plotly chart on the page, how many traces it drew (SVG groups in its plot layers)."""
+    return pg.eval_on_selector_all(PLOT, TRACES)
+
+
+def wait_for_plots(pg, n: int, timeout_ms: int = 90_000) -> None:
+    """Wait until n plotly charts are on the page, each with at least one drawn trace, and the run is over."""
+    try:
+        pg.wait_for_function(f"""() => {{
+            const counts = ({TRACES})([...document.querySelectorAll('{PLOT}')]);
+            return counts.length === {n} && counts.every(k => k > 0); }}""", timeout=timeout_ms)
+    except sync_api.TimeoutError:
+        pytest.fail(f"expected {n} drawn plots; found traces {drawn_traces(pg)} on {pg.url}:\n{pg.inner_text('body')}")
+    settle(pg, timeout_ms)
+
+
+def wait_for_change(pg, selector: str, before: str, nth: int = 0, timeout_ms: int = 90_000) -> None:
+    """Wait until the text of the nth element matching `selector` is no longer `before`."""
+    try:
+        pg.wait_for_function("([sel, before, nth]) => { const e = document.querySelectorAll(sel)[nth];"
+                             " return e && e.textContent !== before; }", arg=[selector, before, nth],
+                             timeout=timeout_ms)
+    except sync_api.TimeoutError:
+        pytest.fail(f"{selector} [{nth}] still reads {before!r} after {timeout_ms / 1000:.0f} s")
+
+
+def no_exception(pg) -> None:
+    exceptions = pg.locator('[data-testid="stException"]')
+    assert exceptions.count() == 0, exceptions.first.inner_text()
+
+
+def test_home_page_and_navigation(page, url, shots):
+    """Does the home page load with the device in the sidebar, and its link open the schedule page?"""
+    page.goto(url)
+    page.get_by_role("heading", name="DDPM Lab").wait_for()
+    settle(page)
+    assert "Computing on:" in page.locator('[data-testid="stSidebar"]').inner_text()
+    page.screenshot(path=shots / "home.png")
+    page.locator('[data-testid="stPageLink"]').filter(has_text="Schedule design").first.click()
+    page.get_by_role("heading", name="Schedule design").wait_for()
+    assert page.url.endswith("/schedule")
+
+
+def test_schedule_page(page, url, shots):
+    """Do the schedule plots draw, follow a new T, show an error for T = 0, and download as JSON?"""
+    page.goto(f"{url}/schedule")
+    wait_for_plots(page, 2)
+    page.screenshot(path=shots / "schedule.png")
+    start = time.perf_counter()
+    t_input = page.get_by_label("T (number of steps)").first
+    t_input.fill("500")
+    t_input.press("Enter")
+    page.wait_for_function("""() =>
+        [...document.querySelectorAll('.legendtext')].some(e => e.textContent === '1: linear (T=500)')
+        && [...document.querySelectorAll('.annotation-text')].some(e => e.textContent === '1: linear (T=500), t = 250')""")
+    print(f"schedule page: both figures redrawn {time.perf_counter() - start:.2f} s after T changed (in Chromium)")
+    settle(page)
+    no_exception(page)
+    assert min(drawn_traces(page)) >= 1
+    with page.expect_download() as download:
+        page.get_by_role("button", name="1: linear (T=500) as JSON").click()
+    saved = json.loads(Path(download.value.path()).read_text())
+    assert saved["T"] == 500 and len(saved["betas"]) == 500
+    t_input.fill("0")
+    t_input.press("Enter")
+    page.get_by_text("T must be an integer of at least 1; got 0").wait_for()
+    no_exception(page)
+    assert page.locator(PLOT).count() == 0
+    page.screenshot(path=shots / "schedule_error.png")
+
+
+@pytest.mark.skipif("moons" not in available_checkpoints(), reason="the moons checkpoint is not shipped")
+def test_elbo_page(page, url, shots):
+    """Does the ELBO page draw its four plots and recompute for a new seed?"""
+    page.goto(f"{url}/elbo")
+    wait_for_plots(page, 4)
+    no_exception(page)
+    before = page.locator('[data-testid="stMetricValue"]').first.inner_text()
+    page.screenshot(path=shots / "elbo.png")
+    seed = page.get_by_label("seed (x_t draws)")
+    seed.fill("5")
+    seed.press("Enter")
+    wait_for_change(page, '[data-testid="stMetricValue"]', before)
+    wait_for_plots(page, 4)
+    no_exception(page)
+
+
+@pytest.mark.skipif("moons" not in available_checkpoints(), reason="the moons checkpoint is not shipped")
+def test_sampling_page(page, url, shots):
+    """Does DDPM sampling draw samples and trajectory, and DDIM redraw with its step count?"""
+    page.goto(f"{url}/sampling")
+    wait_for_plots(page, 3)
+    no_exception(page)
+    page.get_by_text("DDPM, 1000 steps, 2000 samples").wait_for()
+    page.screenshot(path=shots / "sampling_ddpm.png")
+    page.get_by_text("DDIM", exact=True).click()
+    page.get_by_text("DDIM, 50 steps, 2000 samples").wait_for(timeout=60_000)
+    settle(page)
+    no_exception(page)
+    title = page.locator(PLOT).nth(1).locator(".gtitle").text_content()
+    eta = page.locator('[data-testid="stSlider"]').filter(has_text="η").inner_text()
+    thumb = page.locator('[data-testid="stSlider"]').filter(has_text="Trajectory").get_by_role("slider")
+    thumb.focus()
+    for _ in range(5):
+        thumb.press("ArrowRight")
+    wait_for_change(page, f"{PLOT} .gtitle", title, nth=1)
+    wait_for_plots(page, 3)
+    assert page.locator('[data-testid="stSlider"]').filter(has_text="η").inner_text() == eta
+    page.screenshot(path=shots / "sampling_ddim.png")
