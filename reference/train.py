@@ -182,11 +182,11 @@ def evaluate(model, schedule: Schedule, data: str, seed: int) -> tuple[float, di
     generator = torch.Generator(device=device).manual_seed(seed)
     if data == "digits":
         x_test = load_digits_split().x_test[:DIGITS_BPD_N].to(device)
-        bpd = bits_per_dim(model, x_test, schedule, decoder="discrete", seed=seed, max_rows=8192)
+        bpd = bits_per_dim(model, x_test, schedule, decoder="discrete", seed=seed, max_rows=8192, clip_x0=1.0)
         samples = sample_ddim(model, (DIGITS_SAMPLES, 1, 8, 8), schedule, steps=DIGITS_DDIM_STEPS,
-                              generator=generator)
+                              generator=generator, clip_x0=1.0)
         quality = {"metric": "digits_classifier", "n_samples": DIGITS_SAMPLES,
-                   "sampler": f"ddim, {DIGITS_DDIM_STEPS} steps, eta 0", "sample_seed": seed,
+                   "sampler": f"ddim, {DIGITS_DDIM_STEPS} steps, eta 0, x̂0 clipped to [-1, 1]", "sample_seed": seed,
                    **digit_quality(samples, digits_classifier())}
         return bpd, quality
     heldout = make_toy(data, TOY_HELDOUT_N, seed=TOY_HELDOUT_SEED).to(device)
@@ -261,7 +261,7 @@ def train(cfg: TrainConfig, resume: bool = False, progress: bool = True) -> dict
 
     ema.eval()  # 4.
     bpd, quality = evaluate(ema, schedule, cfg.data, cfg.seed) if cfg.evaluate else (None, None)
-    heldout_text = (f"first {DIGITS_BPD_N} test digits, discrete 8-bit decoder" if cfg.data == "digits"
+    heldout_text = (f"first {DIGITS_BPD_N} test digits, discrete 8-bit decoder, x̂0 clipped to [-1, 1]" if cfg.data == "digits"
                     else f"make_toy(n={TOY_HELDOUT_N}, seed={TOY_HELDOUT_SEED}), continuous decoder")
     manifest = {"data": cfg.data, "schedule": {"name": cfg.schedule, "params": {}}, "T": cfg.T,
                 "steps": cfg.steps, "seed": cfg.seed, "batch_size": cfg.batch_size, "lr": cfg.lr,
