@@ -297,3 +297,13 @@ def test_sampling_page_digits_grid():
     heatmap = figure(at, "fig_samples")["data"][0]
     assert heatmap["type"] == "heatmap"
     assert figure(at, "fig_samples")["data"][0]["zmin"] == -1
+
+
+@needs_digits
+def test_digits_sample_count_is_capped():
+    """Does the sampling page refuse to start thousands of U-Net samples (the widget tops out at 256 digits)?"""
+    at = open_page("sampling", sampling_model="digits", sampling_n_digits=4, sampling_ddim_steps=5)
+    assert at.number_input(key="sampling_n_digits").max == 256
+    at.number_input(key="sampling_n_digits").set_value(5000).run()
+    assert not at.exception
+    assert at.number_input(key="sampling_n_digits").value <= 256

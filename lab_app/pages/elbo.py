@@ -9,6 +9,7 @@ from lab_app.widgets import pick_model
 
 VARIANCES = {"fixed_large": "σ² = β (fixed_large)", "fixed_small": "σ² = β̃ (fixed_small)"}
 DEFAULT_N = {"image": 4, "points": 128}  # all T terms: under a second for the MLP, ~1 s per digit for the U-Net
+MAX_N = {"image": 64, "points": 2000}  # 64 digits: about a minute of CPU per variance
 
 st.title("ELBO inspection")
 st.markdown(
@@ -22,7 +23,7 @@ st.markdown(
 a, b, c, d = st.columns([2, 1, 1, 3])
 name = pick_model(a, key="elbo_model")
 kind = "image" if cache.is_image_model(name) else "points"
-n = b.number_input("held-out examples", value=DEFAULT_N[kind], min_value=1, max_value=2000, step=1,
+n = b.number_input("held-out examples", value=DEFAULT_N[kind], min_value=1, max_value=MAX_N[kind], step=1,
                    key=f"elbo_n_{name}")
 seed = c.number_input("seed (x_t draws)", value=0, min_value=0, step=1, key="elbo_seed")
 variances = d.multiselect("reverse variance σ_t²", list(VARIANCES), default=list(VARIANCES),

@@ -8,6 +8,7 @@ from lab_app.show_code import show_code
 from lab_app.widgets import pick_model
 
 DEFAULT_N = {"image": 16, "points": 2000}
+MAX_N = {"image": 256, "points": 5000}  # DDPM keeps every step: 256 digits × 1000 steps ≈ 130 MB and minutes of CPU
 DEFAULT_SAMPLER = {"image": "DDIM", "points": "DDPM"}  # a U-Net over all T steps takes tens of seconds on a CPU
 VARIANCES = {"fixed_large": "σ² = β", "fixed_small": "σ² = β̃"}
 
@@ -35,7 +36,7 @@ T = cache.checkpoint(name).schedule.T
 kind = "image" if cache.is_image_model(name) else "points"
 sampler = b.radio("Sampler", ["DDPM", "DDIM"], index=["DDPM", "DDIM"].index(DEFAULT_SAMPLER[kind]), horizontal=True,
                   key=f"sampling_sampler_{kind}")
-n = c.number_input("samples", value=DEFAULT_N[kind], min_value=1, max_value=5000, step=1, key=f"sampling_n_{name}")
+n = c.number_input("samples", value=DEFAULT_N[kind], min_value=1, max_value=MAX_N[kind], step=1, key=f"sampling_n_{name}")
 seed = d.number_input("seed", value=0, min_value=0, step=1, key="sampling_seed")
 ddim_steps, eta, variance = 50, 0.0, "fixed_large"
 if sampler == "DDIM":
