@@ -144,28 +144,39 @@ def weight_over_simple(name: str, variance: str) -> np.ndarray:
 @st.cache_data(max_entries=16, show_spinner=False)
 def samples(name: str, sampler: str, n: int, seed: int, ddim_steps: int, eta: float, variance: str,
             frames: int = 101, _progress: Progress | None = None) -> dict:
-    """Samples from a shipped model by DDPM (Algorithm 2) or DDIM, with up to `frames` steps of its trajectory.
+    """Samples from a shipped model by DDPM (Algorithm 2) or DDIM, read step by step from the reference's step
+    generator, keeping `frames` evenly spaced steps of the trajectory.
 
-    Returns the final samples (n, *S), the trajectory's x_t (F + 1, n, *S) and x0_pred (F, n, *S) at the
-    0-indexed `timesteps` (F,), the seconds sampling took and the device.
+    Returns the final samples (n, *S), the trajectory's x_t (F + 1, n, *S, the sample last) and x0_pred (F, n, *S)
+    at the 0-indexed `timesteps` (F,), the seconds sampling took and the device. `_progress(done, total, x0_pred)`
+    sees every step's x̂0, for a live preview.
     """
     ckpt = checkpoint(name)
     device = reference.default_device()
-    shape = (n, *_held_out(name, 1).shape[1:])
     generator = torch.Generator(device=device).manual_seed(seed)
     sched = ckpt.schedule.to(device)
-    start = time.perf_counter()
+    x_T = torch.randn((n, *_held_out(name, 1).shape[1:]), generator=generator, device=device)
     if sampler == "DDPM":
-        x0, traj = reference.sample_ddpm(ckpt.model, shape, sched, generator=generator, variance=variance,
-                                         return_trajectory=True, progress=_progress, **_decoding(name))
+        steps = reference.ddpm_steps(ckpt.model, x_T, sched, generator=generator, variance=variance,
+                                     **_decoding(name))
+        total = sched.T
     else:
-        x0, traj = reference.sample_ddim(ckpt.model, shape, sched, ddim_steps, eta, generator=generator,
-                                         return_trajectory=True, progress=_progress, **_decoding(name))
+        timesteps = reference.ddim_timesteps(sched.T, ddim_steps)
+        steps = reference.ddim_steps(ckpt.model, x_T, sched, timesteps, eta, generator=generator, **_decoding(name))
+        total = len(timesteps)
+    keep = set(np.linspace(0, total - 1, min(frames, total)).round().astype(int).tolist())
+    kept_t, x_t, x0_pred = [], [], []
+    start = time.perf_counter()
+    for i, step in enumerate(steps):
+        if i in keep:
+            kept_t.append(step.t)
+            x_t.append(step.x_t.cpu().numpy())
+            x0_pred.append(step.x0_pred.cpu().numpy())
+        if _progress is not None:
+            _progress(i + 1, total, step.x0_pred)
     if device.type == "cuda":
         torch.cuda.synchronize()
     seconds = time.perf_counter() - start
-    keep = np.unique(np.linspace(0, len(traj.timesteps) - 1, min(frames, len(traj.timesteps))).round().astype(int))
-    return {"x0": x0.cpu().numpy(), "timesteps": [traj.timesteps[i] for i in keep],
-            "x_t": traj.x_t[list(keep) + [len(traj.timesteps)]].cpu().numpy(),
-            "x0_pred": traj.x0_pred[keep].cpu().numpy(),
+    x0 = step.x_prev.cpu().numpy()
+    return {"x0": x0, "timesteps": kept_t, "x_t": np.stack(x_t + [x0]), "x0_pred": np.stack(x0_pred),
             "seconds": seconds, "device": reference.device_name(device)}

@@ -1,4 +1,5 @@
-"""Run a cached computation in a worker thread while the page draws a progress bar from its progress(done, total).
+"""Run a cached computation in a worker thread while the page draws a progress bar from its progress(done, total),
+and, when asked, a live preview of the latest value it reports as progress(done, total, value).
 
 Streamlit records every element a cached function touches, to replay it on a cache hit; a bar created on the page
 and advanced from inside the function cannot be replayed. So the function only records (done, total), and the
@@ -11,13 +12,19 @@ from typing import Any, Callable
 
 import streamlit as st
 
+PREVIEW_EVERY_S = 0.6  # how often the bar and the preview are redrawn; plotly needs a few hundred ms to draw
 
-def with_progress(fn: Callable[..., Any], *args, label: str, **kwargs) -> tuple[Any, bool]:
-    """fn(*args, _progress=..., **kwargs) with a progress bar; returns (its result, whether it ran or came cached)."""
-    state = {"done": 0, "total": 1, "result": None, "error": None}
 
-    def progress(done: int, total: int) -> None:
-        state["done"], state["total"] = done, total
+def with_progress(fn: Callable[..., Any], *args, label: str, preview: Callable[[Any], Any] | None = None,
+                  **kwargs) -> tuple[Any, bool]:
+    """fn(*args, _progress=..., **kwargs) with a progress bar; returns (its result, whether it ran or came cached).
+
+    preview: turns the latest value fn reported into a plotly figure, redrawn under the bar while fn runs.
+    """
+    state = {"done": 0, "total": 1, "value": None, "result": None, "error": None}
+
+    def progress(done: int, total: int, value: Any = None) -> None:
+        state["done"], state["total"], state["value"] = done, total, value
 
     def work() -> None:
         try:
@@ -30,10 +37,17 @@ def with_progress(fn: Callable[..., Any], *args, label: str, **kwargs) -> tuple[
     worker.join(0.05)  # a cache hit returns at once, with no bar drawn
     if worker.is_alive():
         bar = st.progress(0.0, text=f"{label}…")
+        slot = st.columns(3)[0].empty() if preview is not None else None  # as wide as the page's figures
+        frame = 0
         while worker.is_alive():
-            worker.join(0.1)
+            worker.join(PREVIEW_EVERY_S)
             bar.progress(min(1.0, state["done"] / state["total"]), text=f"{label}: {state['done']} of {state['total']}")
+            if slot is not None and state["value"] is not None:
+                frame += 1  # a new key for each redraw: identical figures would otherwise share an id
+                slot.plotly_chart(preview(state["value"]), key=f"preview-{label}-{frame}")
         bar.empty()
+        if slot is not None:
+            slot.empty()
     if state["error"] is not None:
         raise state["error"]
     return state["result"], state["done"] > 0

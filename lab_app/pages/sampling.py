@@ -8,6 +8,7 @@ from lab_app.show_code import show_code
 from lab_app.widgets import pick_model
 
 DEFAULT_N = {"image": 16, "points": 2000}
+PREVIEW_N = {"image": 16, "points": 500}  # shown in the live x̂0 preview: few enough to redraw while sampling runs
 MAX_N = {"image": 256, "points": 5000}  # DDPM keeps every step: 256 digits × 1000 steps ≈ 130 MB and minutes of CPU
 DEFAULT_SAMPLER = {"image": "DDIM", "points": "DDPM"}  # a U-Net over all T steps takes tens of seconds on a CPU
 VARIANCES = {"fixed_large": "σ² = β", "fixed_small": "σ² = β̃"}
@@ -53,10 +54,12 @@ except ValueError as e:
     st.error(str(e))
     st.stop()
 
-# 3. Sample (cached), with a progress bar.
+# 3. Sample (cached), with a progress bar and the model's current x̂0 drawn live.
 try:
     out, computed = with_progress(cache.samples, name, sampler, int(n), int(seed), int(ddim_steps), float(eta),
-                                  variance, label=f"{sampler} steps")
+                                  variance, label=f"{sampler} steps",
+                                  preview=lambda x0_pred: draw(x0_pred[:PREVIEW_N[kind]].cpu().numpy(),
+                                                                 "the model's x̂0, now"))
 except ValueError as e:
     st.error(str(e))
     st.stop()
