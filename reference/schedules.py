@@ -49,7 +49,7 @@ def _cosine(T: int, s: float = 0.008, max_beta: float = 0.999) -> torch.Tensor:
     return (1 - f[1:] / f[:-1]).clamp(max=max_beta)
 
 
-_BUILDERS = {"linear": _linear, "cosine": _cosine, "quadratic": _quadratic, "sigmoid": _sigmoid}
+BETA_BUILDERS = {"linear": _linear, "cosine": _cosine, "quadratic": _quadratic, "sigmoid": _sigmoid}  # name -> (T, **params) -> β
 
 
 def _rescale_zero_terminal_snr(betas: torch.Tensor) -> torch.Tensor:
@@ -141,7 +141,7 @@ class Schedule:
         zero_terminal_snr: rescale so that ᾱ_T = 0 (Lin et al. 2024); β_T is then 1, and an ε-predicting
         model cannot recover x0 at the first reverse step, so pair it with v-prediction.
         """
-        if name not in _BUILDERS:
+        if name not in BETA_BUILDERS:
             raise ValueError(f"unknown schedule {name!r}; choose one of {', '.join(SCHEDULE_NAMES)}")
         if isinstance(T, bool) or not isinstance(T, int) or T < 1:
             raise ValueError(f"T must be an integer of at least 1; got {T!r}")
@@ -149,7 +149,7 @@ class Schedule:
             if not isinstance(value, (int, float)) or not math.isfinite(value):
                 raise ValueError(f"schedule parameter {key} must be a finite number; got {value!r}")
         try:
-            betas = _BUILDERS[name](T, **params)
+            betas = BETA_BUILDERS[name](T, **params)
         except TypeError as e:
             raise ValueError(f"bad parameter for the {name} schedule: {e}") from None
         if zero_terminal_snr:

@@ -6,7 +6,7 @@ from lab_app import cache, figures
 from lab_app.show_code import show_code
 from reference import SCHEDULE_NAMES
 from reference.data import TOY_DATASETS
-from reference.schedules import _BUILDERS
+from reference.schedules import BETA_BUILDERS
 
 LIST, FILE = "custom β list", "upload a file"
 KINDS = (*SCHEDULE_NAMES, LIST, FILE)
@@ -77,7 +77,7 @@ st.markdown("| schedule | ᾱ_T | L_T (bits/dim, data of unit variance) |\n|---|
 
 # 4. Figures.
 st.plotly_chart(figures.schedule_panels(curves), key="fig_schedules")
-builders = dict.fromkeys(_BUILDERS[spec[0]] for spec in specs if spec[0] in _BUILDERS)  # each once, in order
+builders = dict.fromkeys(BETA_BUILDERS[spec[0]] for spec in specs if spec[0] in BETA_BUILDERS)  # each once, in order
 show_code(reference.Schedule.from_name, *builders, reference.Schedule.from_betas, reference.log_snr,
           reference.terminal_signal)
 
