@@ -1,6 +1,7 @@
 """Shared fixtures: schedules, seeded generators, the markers' skip rules, and the TA's --submissions option."""
 import os
 import shutil
+import sys
 from pathlib import Path
 
 import pytest
@@ -38,3 +39,13 @@ def pytest_collection_modifyitems(config, items):
             item.add_marker(skip_cuda)
         if "browser" in item.keywords and shutil.which("chromium") is None:
             item.add_marker(skip_browser)
+
+
+@pytest.fixture(autouse=True)
+def _restore_main_module():
+    """Streamlit's AppTest leaves its script installed as __main__; multiprocessing's forkserver (the TA tool) would
+    then re-run that script in every child it starts. Put the real __main__ back after each test."""
+    main = sys.modules["__main__"]
+    yield
+    sys.modules["__main__"] = main
+
