@@ -74,7 +74,8 @@ def eps_loss(model: Model, x0: torch.Tensor, t: Timestep, schedule: Schedule, no
     sq = (noise - eps_pred) ** 2
     if weighting == "simple":
         return sq.flatten(1).mean(1)
-    return sq.flatten(1).sum(1) * extract(eps_weight(schedule, variance), t, x0).reshape(-1)
+    sq_sum = sq.flatten(1).sum(1)  # (B,)
+    return sq_sum * extract(eps_weight(schedule, variance), t, sq_sum)
 
 
 def prior_kl(x0: torch.Tensor, schedule: Schedule) -> torch.Tensor:

@@ -48,7 +48,8 @@ def test_a_worse_model_gets_a_worse_bound():
 
 
 def test_vlb_weighted_eps_loss_equals_the_kl_term():
-    """With σ² = β̃, is the eq. 12-weighted ε-loss exactly KL(q(x_{t-1}|x_t,x0) ‖ p_θ(x_{t-1}|x_t)) for the same x_t?"""
+    """With σ² = β̃, is the eq. 12-weighted ε-loss exactly KL(q(x_{t-1}|x_t,x0) ‖ p_θ(x_{t-1}|x_t)) for the same x_t,
+    and does one int t give what the same t as a (B,) tensor gives?"""
     schedule = Schedule.from_name("cosine", 1000)
     model = GaussianOptimalEps(0.0, 1.3, schedule)
     g = torch.Generator().manual_seed(0)
@@ -61,6 +62,9 @@ def test_vlb_weighted_eps_loss_equals_the_kl_term():
     kl = normal_kl(true_mean, true_log_var, p.mean, p.log_variance).sum(1)
     weighted = eps_loss(model, x0, t, schedule, noise, weighting="vlb", variance="fixed_small")
     torch.testing.assert_close(weighted, kl, rtol=1e-7, atol=1e-10)
+    one_t = eps_loss(model, x0, 417, schedule, noise, weighting="vlb", variance="fixed_small")
+    torch.testing.assert_close(one_t, eps_loss(model, x0, torch.full((64,), 417), schedule, noise, weighting="vlb",
+                                               variance="fixed_small"))
     simple = eps_loss(model, x0, t, schedule, noise)
     torch.testing.assert_close(simple, ((noise - model(x_t, t)) ** 2).mean(1))
     assert torch.all(eps_weight(schedule)[1:] > 0)
