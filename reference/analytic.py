@@ -9,6 +9,7 @@ import math
 import torch
 
 from .schedules import Schedule
+from .timesteps import extract
 
 
 class GaussianOptimalEps:
@@ -21,8 +22,7 @@ class GaussianOptimalEps:
         self.mu, self.std, self.schedule = mu, std, schedule
 
     def __call__(self, x_t: torch.Tensor, t: torch.Tensor) -> torch.Tensor:
-        shape = (-1,) + (1,) * (x_t.dim() - 1)
-        alpha_bar = self.schedule.alpha_bar.to(x_t.device)[t].to(x_t.dtype).reshape(shape)
+        alpha_bar = extract(self.schedule.alpha_bar, t, x_t)  # (B, 1, …)
         return (1 - alpha_bar).sqrt() * (x_t - alpha_bar.sqrt() * self.mu) / (alpha_bar * self.std**2 + 1 - alpha_bar)
 
 

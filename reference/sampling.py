@@ -10,7 +10,7 @@ from typing import Callable, Iterator
 
 import torch
 
-from .diffusion import Model, p_mean_variance, predict_x0_from_eps
+from .diffusion import Model, p_mean_variance, predict_eps_from_x0, predict_x0_from_eps
 from .schedules import Schedule
 from .timesteps import full_t
 
@@ -107,7 +107,7 @@ def ddim_steps(model: Model, x_T: torch.Tensor, schedule: Schedule, timesteps: l
             x0_pred = predict_x0_from_eps(x_t, t, eps_pred, schedule)
             if clip_x0 is not None:
                 x0_pred = x0_pred.clamp(-clip_x0, clip_x0)
-                eps_pred = (x_t - alpha_bar**0.5 * x0_pred) / (1 - alpha_bar) ** 0.5
+                eps_pred = predict_eps_from_x0(x_t, t, x0_pred, schedule)
             sigma = eta * ((1 - alpha_bar_prev) / (1 - alpha_bar) * (1 - alpha_bar / alpha_bar_prev)) ** 0.5  # 2.
             x_prev = alpha_bar_prev**0.5 * x0_pred + (1 - alpha_bar_prev - sigma**2) ** 0.5 * eps_pred  # 3.
             if sigma > 0:
