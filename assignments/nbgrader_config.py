@@ -1,8 +1,19 @@
 """nbgrader configuration of the DDPM Lab course. Run every nbgrader command from this folder (assignments/).
 
-The checks behind the test cells live in the repository's graders/ package; the notebook's setup cell finds it by
-walking up from the notebook's folder (or through PYTHONPATH when the course is copied elsewhere).
+Grades come from the grading engine in the repository's graders/ package, not from the notebook's kernel:
+autograde runs the notebook in a confined kernel for the feedback (graders/kernel.py), then a confined grading
+worker calls the student's functions and the engine writes every test cell's outcome (graders/nbgrader_grade.py).
 """
+import sys
+from pathlib import Path
+
+from nbgrader.preprocessors import (AssignLatePenalties, CheckCellMetadata, IgnorePattern, LimitOutput,
+                                    SaveAutoGrades)
+from nbconvert.preprocessors import ClearMetadataPreprocessor
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # the repository root, which holds graders/
+from graders.nbgrader_grade import ConfinedExecute, GradeWithEngine  # noqa: E402
+
 c = get_config()  # noqa: F821 - nbgrader defines get_config when it reads this file
 
 c.CourseDirectory.course_id = "ddpm-lab"
@@ -13,8 +24,15 @@ c.IncludeHeaderFooter.header = "source/header.ipynb"
 # What students see in place of each solution.
 c.ClearSolutions.code_stub = {"python": "# YOUR CODE HERE\nraise NotImplementedError()"}
 
-# A cell still running after this many seconds is interrupted and scores 0; grading goes on with the next cell.
-# The checks stop a student's function themselves after 5 s per call and 20 s per check, so this limit only
-# catches code outside a function, such as an endless loop at the top of a solution cell.
+# nbgrader's own autograde steps, with Execute confined and the engine's verdicts written before the scores are saved.
+c.Autograde.autograde_preprocessors = [ConfinedExecute, GradeWithEngine, IgnorePattern, ClearMetadataPreprocessor,
+                                       LimitOutput, SaveAutoGrades, AssignLatePenalties, CheckCellMetadata]
+
+# The seed of the hidden test cases: a secret of the course, made on first use, never committed or handed out
+# (graders/hidden_seed.py). Students have graders/ and reference/, so a public seed would let them precompute answers.
+c.HiddenCases.seed_file = str(Path(__file__).with_name("hidden_seed.txt"))
+
+# A cell still running after this many seconds is interrupted; execution goes on with the next cell. The kernel
+# only produces the feedback's outputs: the graded verdicts come from the grading worker, which has its own limits.
 c.Execute.timeout = 30
 c.Execute.interrupt_on_timeout = True

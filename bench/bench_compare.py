@@ -2,10 +2,11 @@
 
     python -m bench.bench_compare [--copies 1] [--jobs N]
 
-Builds a class from tests/compare_class.py without its hostile students (their time limits would dominate):
-the five correct styles, the near-copy pair and every planted mistake in tests/graders/submissions/; --copies
-repeats it. Prints the forkserver's one-off start, then wall time and seconds per submission at --jobs 1 and at
---jobs N, the speed-up, and for comparison the checks alone, in this process, on the instructor's solution.
+Builds a class from tests/compare_class.py without its hostile, broken and robustness students (their time limits
+would dominate): the five correct styles, the near-copy pair and every planted mistake in tests/graders/submissions/
+except the robust__ ones; --copies repeats it. Prints the load average, the first student alone (which also probes
+bubblewrap and writes the worker's files once per run), then wall time and seconds per submission at --jobs 1 and
+at --jobs N, the speed-up, and for comparison the checks alone, in this process, on the instructor's solution.
 """
 from __future__ import annotations
 
@@ -16,8 +17,8 @@ import tempfile
 import time
 from pathlib import Path
 
-from graders.isolate import grade_class
-from graders.roster import find_submissions
+from graders.compare import find_submissions, grade_class
+from graders.confine import isolation_problem
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -39,7 +40,8 @@ def build(submitted: Path, copies: int) -> int:
 
 
 def checks_in_process() -> float:
-    """Seconds for run_checks on the instructor's solution, no isolation: the floor for one submission."""
+    """Seconds for run_checks on the instructor's solution, unconfined, in this process: the floor for one
+    submission."""
     import torch
 
     from compare_class import solutions
@@ -60,12 +62,17 @@ def timed(submissions, jobs: int) -> tuple[float, list]:
     return time.perf_counter() - start, runs
 
 
+def load() -> str:
+    return " ".join(f"{x:.1f}" for x in os.getloadavg())
+
+
 def main() -> None:
     p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     p.add_argument("--copies", type=int, default=1, help="how many times to repeat the class (default: 1)")
     p.add_argument("--jobs", type=int, default=os.cpu_count(), help="parallel jobs to compare with 1")
     args = p.parse_args()
     sys.path.insert(0, str(ROOT / "tests"))  # the class builder lives with the tests
+    print(f"load average {load()}; confinement: {isolation_problem() or 'bubblewrap'}")
     with tempfile.TemporaryDirectory() as tmp:
         submitted = Path(tmp) / "submitted"
         submitted.mkdir()
@@ -73,15 +80,18 @@ def main() -> None:
         submissions = find_submissions(submitted, "ddpm_core")
         start = time.perf_counter()
         grade_class(submissions[:1], jobs=1, progress=False)
-        print(f"forkserver start + 1 student: {time.perf_counter() - start:.1f} s (once per run)")
+        print(f"first student alone (bubblewrap probe, worker files, one worker): "
+              f"{time.perf_counter() - start:.1f} s")
         print(f"checks alone, in process, instructor's solution: {checks_in_process():.2f} s")
         serial, runs = timed(submissions, 1)
         per_student = sum(r.runtime_s for r in runs) / n
+        workers = sum(r.processes for r in runs)
         print(f"--jobs 1:  {n} students in {serial:.1f} s, {serial / n:.2f} s per submission "
-              f"(each student's processes: {per_student:.2f} s on average)")
+              f"(each student's workers: {per_student:.2f} s on average; {workers} worker processes); "
+              f"load average {load()}")
         parallel, _ = timed(submissions, args.jobs)
         print(f"--jobs {args.jobs}:  {n} students in {parallel:.1f} s, {parallel / n:.2f} s per submission; "
-              f"speed-up {serial / parallel:.2f}× on {os.cpu_count()} cores")
+              f"speed-up {serial / parallel:.2f}× on {os.cpu_count()} cores; load average {load()}")
 
 
 if __name__ == "__main__":

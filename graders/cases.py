@@ -73,15 +73,23 @@ def _timesteps(g: torch.Generator, B: int, T: int) -> tuple[int, ...]:
     return tuple(t[i] for i in order)
 
 
-def sanity_cases(Ts: tuple[int, int] = (10, 10)) -> list[Case]:
-    """Two small cases shown to students: 2-D points in float64 and images in float32, both holding t = 0 and T−1."""
+PUBLIC_SEED = 2020  # the seed of the cases students can run at home; a course grades with its own (graders/hidden_seed.py)
+
+
+def sanity_cases(Ts: tuple[int, int] = (10, 10), seed: int = PUBLIC_SEED) -> list[Case]:
+    """Two small cases: 2-D points in float64 and images in float32, both holding t = 0 and T−1.
+
+    Their numbers come from `seed`: the public seed gives the ones students see in their kernel; grading draws the
+    same shapes from the course's secret seed, so answers copied from a table computed at home earn nothing.
+    """
+    first = seed - PUBLIC_SEED + 1  # 1 and 2 for the public seed
     return [
-        Case(seed=1, shape=(3, *POINTS), schedule_name="linear", T=Ts[0], dtype=torch.float64, t=(0, Ts[0] // 2, Ts[0] - 1)),
-        Case(seed=2, shape=(3, *IMAGES), schedule_name="cosine", T=Ts[1], dtype=torch.float32, t=(Ts[1] - 1, 0, Ts[1] // 3)),
+        Case(seed=first, shape=(3, *POINTS), schedule_name="linear", T=Ts[0], dtype=torch.float64, t=(0, Ts[0] // 2, Ts[0] - 1)),
+        Case(seed=first + 1, shape=(3, *IMAGES), schedule_name="cosine", T=Ts[1], dtype=torch.float32, t=(Ts[1] - 1, 0, Ts[1] // 3)),
     ]
 
 
-def full_cases(Ts: tuple[int, ...] = (10, 100, 1000), seed: int = 2020) -> list[Case]:
+def full_cases(Ts: tuple[int, ...] = (10, 100, 1000), seed: int = PUBLIC_SEED) -> list[Case]:
     """The hidden cases: every shape × schedule × T × dtype with 3–6 examples, plus B = 1 at both ends and B = 2.
 
     B = 2 with 2-D points is there on purpose: a (B,) coefficient times a (B, 2) tensor broadcasts silently then.
@@ -102,11 +110,13 @@ def full_cases(Ts: tuple[int, ...] = (10, 100, 1000), seed: int = 2020) -> list[
     return sorted(cases, key=lambda c: (c.size, c.T, c.seed))
 
 
-def cases_for(level: str, Ts: tuple[int, ...] = (10, 100, 1000), sanity_Ts: tuple[int, int] = (10, 10)) -> list[Case]:
+def cases_for(level: str, seed: int = PUBLIC_SEED, Ts: tuple[int, ...] = (10, 100, 1000),
+              sanity_Ts: tuple[int, int] = (10, 10)) -> list[Case]:
+    """The cases of a check at `level`, drawn from `seed` (see sanity_cases and full_cases)."""
     if level == "sanity":
-        return sanity_cases(sanity_Ts)
+        return sanity_cases(sanity_Ts, seed)
     if level == "full":
-        return full_cases(Ts)
+        return full_cases(Ts, seed)
     raise ValueError(f"level must be 'sanity' or 'full'; got {level!r}")
 
 

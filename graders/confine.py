@@ -1,113 +1,186 @@
-"""Confining the process that runs one student's code (called once, inside that process, before any of it runs).
+"""Operating-system confinement for student code: Debian's bubblewrap, resource limits, a user of its own.
 
-`confine(scratch, private_roots, limits)`:
-- makes the process the leader of a new session, so the parent can kill it and anything it started at once;
-- caps its address space (RLIMIT_AS), CPU time (RLIMIT_CPU) and the size of any file it writes (RLIMIT_FSIZE);
-- moves it into `scratch`, an empty folder of its own, and points temporary files there;
-- installs an audit hook (PEP 578) that refuses, with a PermissionError naming the rule:
-  writing, creating, renaming or deleting files outside `scratch`; reading or listing anything under
-  `private_roots` (the other submissions and the report); starting processes (fork, exec, spawn, system,
-  subprocess), sending signals, opening sockets and loading native code through ctypes.
+    argv, env, cwd = sandbox(["python", "-m", "graders.worker"], Mounts(...), uid=64001, limits=Limits())
+    subprocess.Popen(argv, env=env, cwd=cwd, start_new_session=True, ...)
 
-Audit hooks are a guard rail, not a security boundary: code determined to escape Python (a C extension it
-writes itself, say) can. The process boundary is what protects the other students' results: whatever this
-process does, the parent reads only checked JSON from its pipe (graders/messages.py) and kills it when its
-time is up.
+Inside the sandbox a student's code sees only:
+- the system's /usr (and the /lib, /bin links into it) and the Python environment, all read-only;
+- what the caller binds (`Mounts`): the grader's worker files, or the notebook's own folder, read-only, and a
+  few folders it may write (a kernel's socket folder);
+- a fresh, size-capped /tmp, and its own /proc and /dev.
+It gets its own PID, network (loopback only, with nothing listening), IPC, UTS and cgroup namespaces, so it can
+neither signal the grader nor reach a server; it runs as an unprivileged user of its own (uid), with no
+capabilities and no_new_privs; and it dies with its parent (--die-with-parent: every process it started too).
+Course files, `reference/`, the gradebook, nbgrader_config.py, other students' folders and the TA report are
+simply not there.
+
+`sandbox` starts bubblewrap under util-linux's prlimit, which sets hard and soft RLIMIT_AS, RLIMIT_NPROC (per
+user, hence a uid per concurrent sandbox), RLIMIT_CPU, RLIMIT_FSIZE and RLIMIT_NOFILE, so no code inside can raise
+them. Wall-clock limits are the caller's: it kills the process group (graders/runner.py, graders/kernel.py).
+
+Where bubblewrap is missing or cannot start, `sandbox` runs the command unconfined but for the limits, and
+`isolation_problem()` says why: callers print NOT_ISOLATED loudly.
 """
 from __future__ import annotations
 
+import contextlib
+import functools
 import os
-import resource
+import shutil
+import signal
+import subprocess
 import sys
-import tempfile
-from dataclasses import dataclass
+import time
+from dataclasses import dataclass, field
 from pathlib import Path
 
-from .sandbox import virtual_memory_bytes
-
-_PROCESS_EVENTS = {"os.fork", "os.forkpty", "os.exec", "os.posix_spawn", "os.spawn", "os.system", "os.startfile",
-                   "subprocess.Popen", "pty.spawn", "os.kill", "os.killpg", "signal.pthread_kill",
-                   "socket.connect", "socket.bind", "socket.sendto", "ctypes.dlopen", "ctypes.dlsym",
-                   "ctypes.addressof", "ctypes.cdata", "ctypes.call_function"}
-_PATH_EVENTS = {"os.remove", "os.rmdir", "os.mkdir", "os.rename", "os.chmod", "os.chown", "os.link",
-                "os.symlink", "os.truncate", "os.utime", "shutil.rmtree", "shutil.copyfile", "shutil.move",
-                "os.chdir", "os.setxattr", "os.removexattr"}
-_LIST_EVENTS = {"os.listdir", "os.scandir", "glob.glob"}
-_WRITE_FLAGS = os.O_WRONLY | os.O_RDWR | os.O_CREAT | os.O_APPEND | os.O_TRUNC
+ROOT = Path(__file__).resolve().parents[1]
+BWRAP = os.environ.get("DDPM_LAB_BWRAP", "bwrap")  # the bubblewrap program (a path, or a name on PATH)
+BASE_UID = 64000  # sandbox users are BASE_UID + slot; none of them owns any file outside a sandbox
+NOT_ISOLATED = ("WARNING: GRADING IS NOT ISOLATED — {why}. Student code runs with resource limits only: it can read "
+                "and write whatever this user can (course files, gradebook, other submissions). Install Debian's "
+                "bubblewrap (apt-get install bubblewrap) and grade again.")
 
 
 @dataclass(frozen=True)
 class Limits:
-    """Per-process limits for one student's code: extra address space over the grader's own, CPU seconds, file size."""
+    """Resource limits of one sandbox: address space, processes and threads, CPU seconds, file size, open files."""
 
-    memory_gib: float = 4.0
-    cpu_s: int = 300
+    memory_gib: float = 6.0
+    processes: int = 64
+    cpu_s: int = 600
     file_mib: int = 64
+    open_files: int = 256
+
+    def command(self) -> list[str]:
+        """util-linux's prlimit setting every limit, soft and hard, for the command that follows it (no Python
+        runs between fork and exec, so this is safe from any thread)."""
+        limits = [f"--as={int(self.memory_gib * 2**30)}", f"--cpu={self.cpu_s}",
+                  f"--fsize={self.file_mib * 2**20}", f"--nofile={self.open_files}"]
+        if os.geteuid() == 0:  # without a user of its own, the count would include all of the grader's processes
+            limits.append(f"--nproc={self.processes}")
+        return ["prlimit", *limits, "--"]
 
 
-def _inside(path: str, roots: tuple[str, ...]) -> bool:
-    return any(path == r or path.startswith(r + os.sep) for r in roots)
+@dataclass(frozen=True)
+class Mounts:
+    """What a sandbox sees besides the system and Python: read-only and writable binds (same path inside), the
+    folder it starts in, and extra environment variables."""
+
+    read_only: tuple[Path, ...] = ()
+    writable: tuple[Path, ...] = ()
+    cwd: Path = Path("/tmp")
+    env: dict[str, str] = field(default_factory=dict)
+    tmp_mib: int = 64
 
 
-class _Policy:
-    """The audit hook: one instance per process, installed once (audit hooks cannot be removed)."""
-
-    def __init__(self, scratch: str, private_roots: tuple[str, ...]):
-        self.scratch = (scratch,)
-        self.private = private_roots
-
-    def _path(self, arg) -> str | None:
-        if isinstance(arg, int):
-            return None  # a file descriptor already open
-        try:
-            return os.path.realpath(os.fsdecode(arg))
-        except (TypeError, ValueError):
-            return None
-
-    def __call__(self, event: str, args) -> None:
-        if event in _PROCESS_EVENTS:
-            raise PermissionError(f"not allowed while grading: {event} (student code may not start processes, "
-                                  f"send signals, open sockets or load native code)")
-        if event == "open" and args:
-            path = self._path(args[0])
-            if path is None:
-                return
-            mode = str(args[1] or "r") if len(args) > 1 else "r"
-            flags = args[2] if len(args) > 2 and isinstance(args[2], int) else 0
-            writes = any(c in mode for c in "wax+") or bool(flags & _WRITE_FLAGS)
-            if writes and not _inside(path, self.scratch):
-                raise PermissionError(f"not allowed while grading: writing {path}")
-            if _inside(path, self.private):
-                raise PermissionError(f"not allowed while grading: reading {path}")
-        elif event in _PATH_EVENTS and args:
-            for arg in args[:2]:
-                path = self._path(arg) if isinstance(arg, (str, bytes, os.PathLike)) else None
-                if path is not None and not _inside(path, self.scratch):
-                    raise PermissionError(f"not allowed while grading: {event} on {path}")
-        elif event in _LIST_EVENTS and args:
-            path = self._path(args[0]) if isinstance(args[0], (str, bytes, os.PathLike)) else None
-            if path is not None and _inside(path, self.private):
-                raise PermissionError(f"not allowed while grading: listing {path}")
+def python_roots() -> list[Path]:
+    """The folders the running Python lives in (the venv and its base installation), outermost only."""
+    roots = sorted({Path(p).resolve() for p in (sys.prefix, sys.base_prefix, sys.exec_prefix, sys.base_exec_prefix)})
+    kept = [r for r in roots if not any(o != r and o in r.parents for o in roots)]
+    for r in kept:
+        if r == ROOT or r in ROOT.parents:
+            raise RuntimeError(f"the Python environment {r} contains the course repository {ROOT}; sandboxing it "
+                               f"would expose the course: use a virtual environment (python3 -m venv .venv)")
+    return kept
 
 
-def _cap(kind: int, value: int) -> None:
-    """Set the soft limit of `kind` to `value`, or to the hard limit if that is lower."""
-    hard = resource.getrlimit(kind)[1]
-    if hard != resource.RLIM_INFINITY:
-        value = min(value, hard)
-    resource.setrlimit(kind, (value, hard))
+def _system_binds() -> list[str]:
+    args = ["--ro-bind", "/usr", "/usr"]
+    for name in ("bin", "sbin", "lib", "lib32", "lib64"):
+        path = Path("/") / name
+        if path.is_symlink():
+            args += ["--symlink", os.readlink(path), str(path)]
+        elif path.is_dir():
+            args += ["--ro-bind", str(path), str(path)]
+    for name in ("ld.so.cache", "ld.so.conf", "ld.so.conf.d", "alternatives", "localtime"):
+        args += ["--ro-bind-try", f"/etc/{name}", f"/etc/{name}"]
+    return args
 
 
-def confine(scratch: Path, private_roots: tuple[Path, ...], limits: Limits) -> None:
-    """Confine this process as the module docstring says; call it before running any student code."""
-    os.setsid()
-    os.chdir(scratch)
-    os.environ["TMPDIR"] = str(scratch)
-    tempfile.tempdir = str(scratch)
-    now = virtual_memory_bytes()  # None off Linux: no address-space cap there
-    if now is not None:
-        _cap(resource.RLIMIT_AS, now + int(limits.memory_gib * 2**30))
-    _cap(resource.RLIMIT_CPU, limits.cpu_s)
-    _cap(resource.RLIMIT_FSIZE, limits.file_mib * 2**20)
-    roots = tuple(os.path.realpath(p) for p in private_roots)
-    sys.addaudithook(_Policy(os.path.realpath(scratch), roots))
+def bwrap_command(command: list[str], mounts: Mounts, uid: int) -> list[str]:
+    """The bubblewrap command line running `command` confined as described in the module docstring."""
+    python_bin = str(Path(sys.executable).parent)
+    args = [BWRAP, "--unshare-ipc", "--unshare-pid", "--unshare-net", "--unshare-uts", "--unshare-cgroup-try",
+            "--die-with-parent", "--new-session", "--clearenv",
+            *_system_binds(), "--proc", "/proc", "--dev", "/dev",
+            "--size", str(mounts.tmp_mib * 2**20), "--perms", "1777", "--tmpfs", "/tmp"]
+    binds = [("--ro-bind", p) for p in (*python_roots(), *mounts.read_only)] + [("--bind", p) for p in mounts.writable]
+    parents = sorted({a for _, p in binds for a in Path(p).parents if a != Path("/")}, key=lambda a: len(a.parts))
+    for parent in parents:  # bubblewrap would make them 0700, shutting the sandbox user out
+        args += ["--perms", "0755", "--dir", str(parent)]
+    for flag, path in binds:
+        args += [flag, str(path), str(path)]
+    env = {"PATH": f"{python_bin}:/usr/bin:/bin", "HOME": "/tmp", "TMPDIR": "/tmp", "LANG": "C.UTF-8",
+           "OMP_NUM_THREADS": "1", "MKL_NUM_THREADS": "1", "PYTHONDONTWRITEBYTECODE": "1", "MPLBACKEND": "agg",
+           **mounts.env}
+    for key, value in env.items():
+        args += ["--setenv", key, value]
+    args += ["--chdir", str(mounts.cwd)]
+    if os.geteuid() == 0:  # drop to a user of its own: no capabilities, and RLIMIT_NPROC counts only this sandbox
+        args += ["--", "setpriv", f"--reuid={uid}", f"--regid={uid}", "--clear-groups", "--inh-caps=-all",
+                 "--bounding-set=-all", "--no-new-privs", "--", *command]
+    else:  # an unprivileged grader: a user namespace of its own, no capabilities
+        args[1:1] = ["--unshare-user", "--cap-drop", "ALL"]
+        args += ["--", *command]
+    return args
+
+
+def reap(uid: int, timeout_s: float = 5.0) -> None:
+    """Kill every process of the sandbox user `uid` and wait until none is left (only where sandboxes have users
+    of their own: isolated, as root)."""
+    if os.geteuid() != 0 or isolation_problem() is not None or uid < BASE_UID:
+        return
+    deadline = time.monotonic() + timeout_s
+    while time.monotonic() < deadline:
+        pids = [pid for pid in _pids() if _uid_of(pid) == uid]
+        if not pids:
+            return
+        for pid in pids:
+            with contextlib.suppress(ProcessLookupError):
+                os.kill(pid, signal.SIGKILL)
+        time.sleep(0.01)
+
+
+def _pids() -> list[int]:
+    return [int(name) for name in os.listdir("/proc") if name.isdigit()]
+
+
+def _uid_of(pid: int) -> int | None:
+    try:
+        with open(f"/proc/{pid}/status") as f:
+            for line in f:
+                if line.startswith("Uid:"):
+                    return int(line.split()[1])  # the real uid
+    except (OSError, ValueError, IndexError):
+        return None
+    return None
+
+
+@functools.lru_cache(maxsize=None)
+def isolation_problem() -> str | None:
+    """None if bubblewrap confines commands here; otherwise why not, in a few words."""
+    if shutil.which(BWRAP) is None:
+        return f"bubblewrap ({BWRAP}) is not installed"
+    for tool in ("setpriv", "prlimit"):
+        if shutil.which(tool) is None:
+            return f"{tool} (util-linux) is not installed"
+    try:
+        probe = subprocess.run(bwrap_command(["true"], Mounts(), BASE_UID), capture_output=True, text=True,
+                               timeout=30)
+    except (OSError, subprocess.SubprocessError) as e:
+        return f"bubblewrap could not start ({e})"
+    if probe.returncode != 0:
+        return f"bubblewrap could not start ({probe.stderr.strip()[:200] or f'exit code {probe.returncode}'})"
+    return None
+
+
+def sandbox(command: list[str], mounts: Mounts, uid: int,
+            limits: Limits) -> tuple[list[str], dict[str, str] | None, Path | None]:
+    """(argv, env, cwd) for subprocess: bubblewrap's command line under `limits` where it works (env and cwd then
+    None: the sandbox sets its own), else the bare command under the limits, same environment and folder."""
+    if isolation_problem() is None:
+        return limits.command() + bwrap_command(command, mounts, uid), None, None
+    env = {"PATH": os.environ.get("PATH", ""), "HOME": os.environ.get("HOME", "/tmp"), "OMP_NUM_THREADS": "1",
+           "MPLBACKEND": "agg", **mounts.env}
+    return limits.command() + command, env, mounts.cwd

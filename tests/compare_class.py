@@ -6,7 +6,8 @@ Every student starts from the source notebook with the instructor's solutions, t
 - correct students in other styles (tests/compare_styles.py), the instructor's own included;
 - one student per planted-mistake file in tests/graders/submissions/ (its header says what the check should
   find), the other three tasks left correct;
-- broken and hostile students of our own (below), who must cost only their own points;
+- broken and hostile students of our own (below), who must cost only their own points: they write, read, fork,
+  spawn, signal, forge the grader's protocol and ignore its alarm, each inside its own sandbox;
 - "table" and "table-copy", a near-copy the similarity review must catch.
 """
 from __future__ import annotations
@@ -18,16 +19,15 @@ from pathlib import Path
 import nbformat
 
 from compare_styles import STYLES
-from graders.checks import TASKS
+from graders.tasks import tasks_of
 
 ROOT = Path(__file__).resolve().parents[1]
 SOURCE = ROOT / "assignments" / "source" / "ddpm_core" / "ddpm_core.ipynb"
 PLANTED = ROOT / "tests" / "graders" / "submissions"
 ASSIGNMENT = "ddpm_core"
+TASKS = tasks_of(ASSIGNMENT)
 VICTIM = "correct-loop"  # the student whose files the hostile ones go after
 
-# Where the TA tool parts from nbgrader on purpose: a top-level loop never runs, so the function is graded.
-TA_TOOL_OVERRIDES = {"robust__top_level_loop": "wrong"}
 
 
 @dataclass(frozen=True)
@@ -37,13 +37,60 @@ class Expect:
     passed: bool
     status: str | None = None
     diagnosis: str | None = None
+    points_lost: int = 0
 
 
 PASS = Expect(True, "passed")
 
 
+DEAF = """import signal
+
+
+def posterior_mean(x0, x_t, t, betas):
+    signal.signal(signal.SIGALRM, signal.SIG_IGN)  # the worker's own time limit can no longer fire
+    while True:
+        pass
+"""
+
+FORGER = """import gc
+import io
+import os
+import pickle
+
+
+class Payload:
+    def __reduce__(self):
+        return os.system, ("touch {marker}",)
+
+
+def q_sample(x0, t, noise, alpha_bar):
+    # down every pipe this process may write: a pickle that would run a shell command, then a forged reply
+    for obj in gc.get_objects():
+        if isinstance(obj, io.TextIOWrapper) and not obj.closed and obj.writable():
+            try:
+                if obj.fileno() > 2:
+                    obj.flush()
+                    obj.buffer.write(pickle.dumps(Payload()) + b"\\n")
+                    obj.write('["reply", 0, {{"kind": "ok", "output": {{"number": 0.0}}}}]\\n')
+                    obj.flush()
+            except (OSError, ValueError):
+                pass
+    return x0
+"""
+
+
+def forger_marker(report: Path) -> Path:
+    """The file the forged pickle would create, were it ever unpickled outside the sandbox."""
+    return report.parent / "pickle-ran"
+
+
 def _hostile(victim: Path, report: Path) -> dict[str, tuple[str, str, Expect]]:
-    """student -> (task, cell source, expectation), for broken and hostile code of our own."""
+    """student -> (task, cell source, expectation), for broken and hostile code of our own.
+
+    Inside its sandbox a student's process sees no course file (the victim's notebook and the report folder are
+    not there, and /tmp is a fresh one), runs as a user of its own with at most 64 processes, and cannot signal
+    anything outside it; so each attempt fails, and fails only its own task.
+    """
     ok_q = STYLES["float64"]["q_sample"]
     return {
         "broken-name_error": ("q_sample", "def q_sample(x0, t, noise, alpha_bar):\n"
@@ -55,22 +102,26 @@ def _hostile(victim: Path, report: Path) -> dict[str, tuple[str, str, Expect]]:
         "hostile-write_victim": ("eps_loss", f"def eps_loss(model, x0, t, noise, alpha_bar):\n"
                                  f"    with open({str(victim)!r}, 'w') as f:\n        f.write('pwned')\n"
                                  f"    return x0.sum()\n", Expect(False, "error")),
+        # refused (a read-only /tmp) or written into the sandbox's own /tmp and then wrong (returns x_t): either
+        # way a failure, and the real report folder is untouched
         "hostile-write_report": ("posterior_mean", f"import os\n\n\ndef posterior_mean(x0, x_t, t, betas):\n"
                                  f"    os.makedirs({str(report)!r}, exist_ok=True)\n"
                                  f"    open(os.path.join({str(report)!r}, 'report.html'), 'w').write('pwned')\n"
-                                 f"    return x_t\n", Expect(False, "error")),
+                                 f"    return x_t\n", Expect(False)),
         "hostile-read_victim": ("q_sample", f"def q_sample(x0, t, noise, alpha_bar):\n"
                                 f"    open({str(victim)!r}).read()\n    return x0\n", Expect(False, "error")),
         "hostile-fork_loop": ("sample_loop", "import os\n\n\ndef sample_loop(model, x_T, betas, noises):\n"
                               "    while True:\n        os.fork()\n", Expect(False, "error")),
         "hostile-subprocess": ("eps_loss", "import subprocess\n\n\ndef eps_loss(model, x0, t, noise, alpha_bar):\n"
-                               "    subprocess.run(['sleep', '300'])\n    return x0.sum()\n", Expect(False, "error")),
+                               "    subprocess.run(['sleep', '300'])\n    return x0.sum()\n", Expect(False, "timeout")),
         "hostile-kill_parent": ("sample_loop", "import os\n\n\ndef sample_loop(model, x_T, betas, noises):\n"
                                 "    os.kill(os.getppid(), 9)\n    return x_T\n", Expect(False, "error")),
         "hostile-top_level": ("q_sample", "import os, sys\n"
                               f"open({str(victim)!r}, 'w').write('pwned')\n"
                               "BIG = [0] * 10**10\n"
                               "while True:\n    pass\nsys.exit()\nos._exit(1)\n\n\n" + ok_q, PASS),
+        "hostile-deaf": ("posterior_mean", DEAF, Expect(False, "timeout")),
+        "hostile-forger": ("q_sample", FORGER.format(marker=forger_marker(report)), Expect(False, "error")),
     }
 
 
@@ -86,14 +137,22 @@ def solutions() -> dict[str, str]:
 
 
 def planted() -> dict[str, tuple[str, str, Expect]]:
-    """student -> (task, cell source, expectation), one per file in tests/graders/submissions/."""
+    """student -> (task, cell source, expectation), one per file in tests/graders/submissions/.
+
+    The header says what the check should find: `# expect: <diagnosis>` for a wrong formula, or
+    `# expect-status: <status>`, with `# points-lost: N` where a passing check still costs N points.
+    """
     out = {}
     for path in sorted(PLANTED.glob("*.py")):
         source = path.read_text()
         task = re.search(r"^# task: (\w+)", source, re.M).group(1)
         key = re.search(r"^# expect(-status)?: (\w+)", source, re.M)
-        status = TA_TOOL_OVERRIDES.get(path.stem, key.group(2) if key.group(1) else None)
-        expect = PASS if status == "passed" else Expect(False, status, None if key.group(1) else key.group(2))
+        status = key.group(2) if key.group(1) else None
+        lost = re.search(r"^# points-lost: (\d+)", source, re.M)  # right numbers against the contract
+        if status == "passed":
+            expect = Expect(True, "passed", points_lost=int(lost.group(1)) if lost else 0)
+        else:
+            expect = Expect(False, status, None if key.group(1) else key.group(2))
         out[path.stem.replace("__", "-")] = (task, source, expect)
     return out
 

@@ -1,7 +1,7 @@
 """Shared fixtures: schedules, seeded generators, the markers' skip rules, and the TA's --submissions option."""
 import os
 import shutil
-import sys
+import warnings
 from pathlib import Path
 
 import pytest
@@ -20,14 +20,16 @@ def pytest_addoption(parser):
 
 @pytest.fixture(scope="session")
 def graded_submissions(pytestconfig):
-    """student -> StudentRun for every notebook under --submissions, each graded in processes of its own."""
-    from graders.isolate import grade_class
-    from graders.roster import find_submissions, submitted_folder
+    """student -> StudentRun for every notebook under --submissions, each graded in a sandbox of its own."""
+    from graders.compare import find_submissions, grade_class
+    from graders.confine import NOT_ISOLATED
 
-    folder = pytestconfig.getoption("submissions")
-    submissions = find_submissions(folder, pytestconfig.getoption("assignment"))
+    submissions = find_submissions(pytestconfig.getoption("submissions"), pytestconfig.getoption("assignment"))
+    assignment = submissions[0].notebook.parent.name
     runs = grade_class(submissions, jobs=pytestconfig.getoption("submissions_jobs"), progress=False,
-                       private_roots=(submitted_folder(folder).resolve(),))
+                       assignment=assignment)
+    for why in sorted({run.not_isolated for run in runs if run.not_isolated}):
+        warnings.warn(NOT_ISOLATED.format(why=why))  # listed in pytest's warnings summary
     return {run.student: run for run in runs}
 
 
@@ -39,13 +41,3 @@ def pytest_collection_modifyitems(config, items):
             item.add_marker(skip_cuda)
         if "browser" in item.keywords and shutil.which("chromium") is None:
             item.add_marker(skip_browser)
-
-
-@pytest.fixture(autouse=True)
-def _restore_main_module():
-    """Streamlit's AppTest leaves its script installed as __main__; multiprocessing's forkserver (the TA tool) would
-    then re-run that script in every child it starts. Put the real __main__ back after each test."""
-    main = sys.modules["__main__"]
-    yield
-    sys.modules["__main__"] = main
-

@@ -14,24 +14,16 @@ from __future__ import annotations
 
 import csv
 import html
-import os
 import re
-import shutil
-import subprocess
-import sys
 import time
 from pathlib import Path
 
-import nbformat
 import pytest
 
-from graders.checks import TASKS
+from course import ASSIGNMENT, ROOT, TASKS, TOTAL, cell_scores, new_course, run_nbgrader, write_submission
 from graders.diagnoses import DIAGNOSES
 
-ROOT = Path(__file__).resolve().parents[1]
 SUBMISSIONS = ROOT / "tests" / "graders" / "submissions"
-ASSIGNMENT = "ddpm_core"
-TOTAL = sum(task.points for task in TASKS.values())
 
 pytestmark = pytest.mark.slow
 
@@ -47,6 +39,17 @@ def planted() -> dict[str, tuple[str, str, str]]:
     return out
 
 
+def points_lost(stem: str) -> int:
+    """The points a passing planted file still loses for a contract slip (its `# points-lost: N` header)."""
+    found = re.search(r"^# points-lost: (\d+)", (SUBMISSIONS / f"{stem}.py").read_text(), re.M)
+    return int(found.group(1)) if found else 0
+
+
+def task_score(task: str, expect: str, stem: str) -> int:
+    """What a planted file's task should score: its points less any slip if it passes, else 0."""
+    return TASKS[task].points - points_lost(stem) if expect == "passed" else 0
+
+
 def student_of() -> dict[str, str]:
     """file stem -> the student id whose submission carries it: the i-th file of each task goes to planted-i."""
     by_task: dict[str, list[str]] = {}
@@ -55,44 +58,10 @@ def student_of() -> dict[str, str]:
     return {stem: f"planted-{i:02d}" for stems in by_task.values() for i, stem in enumerate(stems)}
 
 
-def run_nbgrader(*args: str, cwd: Path, timeout: int = 900) -> subprocess.CompletedProcess:
-    env = dict(os.environ, PYTHONPATH=str(ROOT), PATH=f"{Path(sys.executable).parent}{os.pathsep}{os.environ['PATH']}")
-    proc = subprocess.run([sys.executable, "-m", "nbgrader", *args], cwd=cwd, env=env, capture_output=True,
-                          text=True, timeout=timeout)
-    assert proc.returncode == 0, f"nbgrader {' '.join(args)} failed:\n{proc.stdout[-3000:]}\n{proc.stderr[-3000:]}"
-    return proc
-
-
-def solution_sources(source_nb: nbformat.NotebookNode) -> dict[str, str]:
-    """grade_id -> the instructor's code of each solution cell, marker lines removed."""
-    out = {}
-    for cell in source_nb.cells:
-        meta = cell.metadata.get("nbgrader", {})
-        if meta.get("solution"):
-            lines = [ln for ln in cell.source.splitlines() if "### BEGIN SOLUTION" not in ln and "### END SOLUTION" not in ln]
-            out[meta["grade_id"]] = "\n".join(lines)
-    return out
-
-
-def write_submission(course: Path, student: str, release: nbformat.NotebookNode, cells: dict[str, str] | None) -> None:
-    nb = nbformat.from_dict(release)
-    for cell in nb.cells:
-        grade_id = cell.metadata.get("nbgrader", {}).get("grade_id")
-        if cells is not None and grade_id in cells:
-            cell.source = cells[grade_id]
-    folder = course / "submitted" / student / ASSIGNMENT
-    folder.mkdir(parents=True)
-    nbformat.write(nb, folder / f"{ASSIGNMENT}.ipynb")
-
-
 @pytest.fixture(scope="module")
 def graded(tmp_path_factory):
     course = tmp_path_factory.mktemp("course")
-    shutil.copy(ROOT / "assignments" / "nbgrader_config.py", course)
-    shutil.copytree(ROOT / "assignments" / "source", course / "source")
-    run_nbgrader("generate_assignment", ASSIGNMENT, "--force", cwd=course)
-    release = nbformat.read(course / "release" / ASSIGNMENT / f"{ASSIGNMENT}.ipynb", as_version=4)
-    solutions = solution_sources(nbformat.read(course / "source" / ASSIGNMENT / f"{ASSIGNMENT}.ipynb", as_version=4))
+    release, solutions = new_course(course)
 
     expected = {"instructor": TOTAL, "untouched": 0.0}
     write_submission(course, "instructor", release, solutions)
@@ -101,7 +70,7 @@ def graded(tmp_path_factory):
     for stem, student in student_of().items():
         task, expect, source = planted()[stem]
         cells.setdefault(student, dict(solutions))[task] = source
-        expected[student] = expected.get(student, TOTAL) - (0 if expect == "passed" else TASKS[task].points)
+        expected[student] = expected.get(student, TOTAL) - TASKS[task].points + task_score(task, expect, stem)
     for student, student_cells in cells.items():
         write_submission(course, student, release, student_cells)
 
@@ -112,14 +81,6 @@ def graded(tmp_path_factory):
     run_nbgrader("export", cwd=course)
     print(f"autograde: {len(expected)} submissions in {autograde_s:.0f} s ({autograde_s / len(expected):.1f} s each)")
     return course, expected
-
-
-def cell_scores(course: Path, student: str) -> dict[str, float]:
-    from nbgrader.api import Gradebook
-
-    with Gradebook(f"sqlite:///{course / 'gradebook.db'}") as gb:
-        nb = gb.find_submission_notebook(ASSIGNMENT, ASSIGNMENT, student)
-        return {grade.name: grade.score for grade in nb.grades}
 
 
 def feedback_text(course: Path, student: str) -> str:
@@ -153,17 +114,19 @@ def test_planted_mistake_costs_exactly_its_task(graded, stem):
     student = student_of()[stem]
     scores = cell_scores(course, student)
     got = scores[f"test_{task}_sanity"] + scores[f"test_{task}_hidden"]
-    assert got == (TASKS[task].points if expect == "passed" else 0), f"{stem} in {student}: {task} scored {got}"
+    assert got == task_score(task, expect, stem), f"{stem} in {student}: {task} scored {got}"
     assert sum(scores.values()) == expected[student], f"{student} lost points beyond its planted tasks"
     text = feedback_text(course, student)
     if expect in DIAGNOSES:
         assert DIAGNOSES[expect].sentence in text, f"{student}: feedback does not name {expect}"
     elif expect == "integrity":
         assert "integrity" in text and "this task scores 0" in text
-    elif expect in ("timeout", "memory", "exit", "bad_output"):
+    elif expect in ("timeout", "memory", "exit", "bad_output", "wrong"):
         assert f"{task}:" in text and "Smallest failing case" in text
-    elif expect == "missing":  # the solution cell failed, so the test cells cannot find the function
-        assert f"name '{task}' is not defined" in text
+    elif expect == "missing":  # the solution cell failed, so the grader finds no function
+        assert f"{task}: not a function" in text and "SyntaxError" in text
+    elif points_lost(stem):
+        assert "takes 1 point off" in text
 
 
 def test_export_csv_has_every_score(graded):

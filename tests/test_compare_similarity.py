@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from compare_styles import STYLES, TABLE, TABLE_RENAMED
 from compare_class import solutions
-from graders.similarity import THRESHOLD, fingerprint, review, tokens
+from graders.compare.similarity import THRESHOLD, fingerprint, review, tokens
 
 Q = '''def q_sample(x0, t, noise, alpha_bar):
     """Eq. 4."""

@@ -1,18 +1,23 @@
-"""Do the pytest view, sharding and merging show the same verdicts as the report, on a class of three?"""
+"""Do the pytest view, sharding and merging show the same verdicts as the report, on a class of three; and does
+grading without the sandbox say so loudly?"""
 from __future__ import annotations
 
 import csv
 import subprocess
 import sys
+from html import escape
 from pathlib import Path
 
 import pytest
 
 from compare_class import planted, solutions, write_notebook
+from graders import confine, runner
+from graders.compare import Submission, grade_class
 from graders.compare import main as compare
+from graders.compare.merge import main as merge
+from graders.compare.report import read_results
+from graders.confine import NOT_ISOLATED
 from graders.diagnoses import DIAGNOSES
-from graders.isolate import Submission, grade_class
-from graders.merge import main as merge
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -90,3 +95,21 @@ def test_unreadable_notebook_fails_every_task(tmp_path):
     (run,) = grade_class([Submission("dee", bad)], progress=False)
     assert {r["status"] for r in run.results.values()} == {"missing"}
     assert run.processes == 0 and "is not a readable notebook" in run.notes[0]
+
+
+def test_unconfined_grading_is_flagged_loudly(small_class, tmp_path, monkeypatch, capsys):
+    """Where bubblewrap cannot confine the code, does the command still grade, print NOT_ISOLATED on stderr at its
+    start and at its end, record why in results.jsonl, and open report.html with a red banner saying so?"""
+    why = "bubblewrap (bwrap) is not installed"
+    monkeypatch.setattr(confine, "isolation_problem", lambda: why)  # what sandbox() and the command consult
+    monkeypatch.setattr(runner, "isolation_problem", lambda: why)  # what grade_cells records
+    out = tmp_path / "report"
+    assert compare([str(small_class), "--out", str(out), "--shard", "1/3", "--jobs", "1", "--no-progress"]) == 0
+    warning = NOT_ISOLATED.format(why=why)
+    assert capsys.readouterr().err.count(warning) == 2
+    (run,) = read_results(out / "results.jsonl")
+    assert run.student == "ada" and run.not_isolated == why
+    assert all(r["passed"] for r in run.results.values())
+    page = (out / "report.html").read_text()
+    assert page.index('<div class="not-isolated">') < page.index("<h1>")
+    assert escape(warning) in page and "(1 of 1 students graded this way.)" in page

@@ -1,6 +1,11 @@
 """Do the checks name every planted mistake, survive every robustness case, and report plain, repeatable data?
 
-Fast: runs each planted file of tests/graders/submissions/ through its check directly, no notebook or kernel.
+Fast: runs each planted file of tests/graders/submissions/ through its check directly, in this process, the way the
+notebook's sanity cells do (graders/checks.py); tests/test_graders_confinement.py runs the confined worker.
+
+Policy: right numbers delivered against the contract (another float dtype, such as float64 for float32 inputs; a
+NumPy array; a Python number instead of a 0-d tensor; an input changed in place) pass with points_lost =
+engine.SLIP_COST (1) and a note saying what to fix, instead of failing the task. Wrong numbers still fail.
 """
 from __future__ import annotations
 
@@ -12,12 +17,19 @@ import nbformat
 import pytest
 import torch
 
-from graders.checks import TASKS, CheckFailed, CheckResult, SpyModel, check_q_sample, run_check, run_checks
+from graders.checks import check_eps_loss, check_posterior_mean, check_q_sample, run_check, run_checks
 from graders.diagnoses import DIAGNOSES, WRONG
+from graders.engine import SLIP_COST
+from graders.results import CheckFailed, CheckResult
+from graders.stand_ins import SpyModel
+from graders.tasks import tasks_of
 
 ROOT = Path(__file__).resolve().parents[1]
 SUBMISSIONS = ROOT / "tests" / "graders" / "submissions"
 NOTEBOOK = ROOT / "assignments" / "source" / "ddpm_core" / "ddpm_core.ipynb"
+TASKS = tasks_of("ddpm_core")
+# Planted files this process cannot contain: stem -> why (tests/test_graders_confinement.py runs them confined).
+CONFINED_ONLY = {"robust__big_alloc": "a 10 GB allocation: only the confined worker's RLIMIT_AS stops it"}
 
 
 def _planted():
@@ -27,7 +39,9 @@ def _planted():
             continue
         task = re.search(r"^# task: (\w+)", source, re.M).group(1)
         expect = re.search(r"^# expect(?:-status)?: (\w+)", source, re.M).group(1)
-        yield pytest.param(path, task, expect, id=path.stem)
+        lost = re.search(r"^# points-lost: (\d+)", source, re.M)
+        marks = [pytest.mark.skip(reason=CONFINED_ONLY[path.stem])] if path.stem in CONFINED_ONLY else []
+        yield pytest.param(path, task, expect, int(lost.group(1)) if lost else 0, id=path.stem, marks=marks)
 
 
 def _load(path: Path, task: str):
@@ -49,13 +63,17 @@ def _solution_functions() -> dict:
 
 
 @pytest.mark.parametrize("level", ["sanity", "full"])
-@pytest.mark.parametrize("path, task, expect", list(_planted()))
-def test_planted_submission_is_named(path, task, expect, level, monkeypatch):
-    """Does each planted mistake fail both the visible and the hidden check, with its diagnosis or status?"""
-    monkeypatch.setattr("graders.checks.CALL_TIME_LIMIT_S", 0.5)  # the endless loop need not take 5 s here
+@pytest.mark.parametrize("path, task, expect, points_lost", list(_planted()))
+def test_planted_submission_is_named(path, task, expect, points_lost, level, monkeypatch):
+    """Does each planted mistake fail both the visible and the hidden check, with its diagnosis or status?
+
+    A contract slip with right numbers (a `# points-lost: 1` header) passes with SLIP_COST points off.
+    """
+    monkeypatch.setattr("graders.engine.CALL_TIME_LIMIT_S", 0.5)  # the endless loop need not take 5 s here
     result = run_check(task, _load(path, task), level)
     if expect == "passed":
-        assert result.passed, result.message
+        assert result.passed and result.points_lost == points_lost, result.message
+        assert points_lost in (0, SLIP_COST)
         return
     assert not result.passed
     assert expect in (result.diagnosis, result.status), result.message
@@ -93,6 +111,7 @@ def test_instructor_solution_passes_every_check():
         for name, result in results.items():
             assert result.passed, result.message
             assert result.max_abs_error < 1e-5, name
+            assert result.points_lost == 0 and result.notes == [], (name, result.notes)
 
 
 def test_failure_message_has_the_four_parts():
@@ -161,7 +180,7 @@ def test_spy_model_records_timesteps():
     assert spy(x, torch.tensor([4, 4, 4])).max() == 4
     assert spy(x, 2).min() == 2
     assert spy(x, torch.tensor([5, 5, 5])).max() == 4  # clamped for use, recorded as given
-    assert spy.calls == [(4, 4, 4), (2, 2, 2), (5, 5, 5)]
+    assert spy.calls == [[4, 4, 4], [2, 2, 2], [5, 5, 5]]
     with pytest.raises(TypeError):
         spy(x, torch.tensor([1.0, 1.0, 1.0]))
 
@@ -174,14 +193,80 @@ def test_check_catches_its_own_warnings(capfd):
     assert any("warned" in note for note in result.notes)
 
 
-def test_input_modified_in_place_fails():
-    """Does a function that overwrites its input fail with a message saying so?"""
+def test_input_modified_in_place_is_a_slip():
+    """Does a function that overwrites its input, with right numbers, pass with one point off and a note saying so?
+
+    Policy: an input changed in place is a contract slip, not a wrong answer (points_lost = SLIP_COST).
+    """
     def in_place(x0, t, noise, alpha_bar):
         ab = alpha_bar[t].to(x0.dtype).reshape(-1, *[1] * (x0.dim() - 1))
         return x0.mul_(ab.sqrt()).add_((1 - ab).sqrt() * noise)
 
     result = check_q_sample(in_place, level="sanity")
-    assert not result.passed and "in place" in result.message
+    assert result.passed and result.points_lost == SLIP_COST == 1, result.message
+    assert "in place" in result.message and any("x0" in n and "in place" in n for n in result.notes)
+
+
+def _q_right(x0, t, noise, alpha_bar):
+    ab = alpha_bar[t].reshape(-1, *[1] * (x0.dim() - 1))  # float64, as the schedule is
+    return ab.sqrt() * x0 + (1 - ab).sqrt() * noise
+
+
+def test_float64_for_float32_is_a_slip():
+    """Do right numbers promoted to float64 for float32 inputs pass with one point off and a note naming the dtype?
+
+    Policy: another float dtype with right numbers is a contract slip (points_lost = SLIP_COST).
+    """
+    result = check_q_sample(_q_right)  # float64 ᾱ promotes the float32 cases; the float64 ones stay right
+    assert result.passed and result.points_lost == SLIP_COST == 1, result.message
+    assert any("float64 for float32" in n for n in result.notes), result.notes
+    assert "float64 for float32" in result.message
+
+
+def test_numpy_array_is_a_slip():
+    """Does a NumPy array holding the right numbers pass with one point off and a note saying to convert it?
+
+    Policy: a NumPy array with right numbers is a contract slip (points_lost = SLIP_COST).
+    """
+    def as_numpy(x0, x_t, t, betas):
+        alphas = 1 - betas
+        ab = torch.cumprod(alphas, 0)
+        ab_prev = torch.cat([torch.ones(1, dtype=ab.dtype), ab[:-1]])
+        shape = (-1, *[1] * (x0.dim() - 1))
+        c0 = (ab_prev.sqrt() * betas / (1 - ab))[t].reshape(shape).to(x0.dtype)
+        ct = (alphas.sqrt() * (1 - ab_prev) / (1 - ab))[t].reshape(shape).to(x0.dtype)
+        return (c0 * x0 + ct * x_t).numpy()
+
+    result = check_posterior_mean(as_numpy)
+    assert result.passed and result.points_lost == SLIP_COST, result.message
+    assert any("NumPy array" in n for n in result.notes), result.notes
+
+
+def test_python_number_is_a_slip_but_nan_is_not():
+    """Does a Python float holding the right loss pass with one point off, while a NaN float fails?
+
+    Policy: a Python number instead of a 0-d tensor is a contract slip (points_lost = SLIP_COST); NaN is no number.
+    """
+    def loss(model, x0, t, noise, alpha_bar):
+        ab = alpha_bar[t].to(x0.dtype).reshape(-1, *[1] * (x0.dim() - 1))
+        return ((noise - model(ab.sqrt() * x0 + (1 - ab).sqrt() * noise, t)) ** 2).mean()
+
+    result = check_eps_loss(lambda *args: loss(*args).item())
+    assert result.passed and result.points_lost == SLIP_COST, result.message
+    assert any(".item()" in n for n in result.notes), result.notes
+    nan = check_eps_loss(lambda *args: float("nan"), level="sanity")
+    assert not nan.passed and nan.status == "bad_output" and "NaN" in nan.message
+
+
+def test_wrong_dtype_and_wrong_numbers_fails():
+    """Does a promoted dtype excuse nothing when the numbers are wrong too: the check fails as `wrong`?"""
+    def promoted_and_wrong(x0, t, noise, alpha_bar):
+        ab = alpha_bar[t].reshape(-1, *[1] * (x0.dim() - 1))  # float64
+        return ab * x0 + (1 - ab) * noise  # square roots missing
+
+    result = check_q_sample(promoted_and_wrong)
+    assert not result.passed and result.status == "wrong" and result.diagnosis == "missing_sqrt", result.message
+    assert result.points_lost == 0
 
 
 def test_eps_loss_per_example_shape_is_explained():
@@ -198,15 +283,15 @@ def test_check_catches_the_graders_own_warnings(monkeypatch, capfd):
     """Does a warning raised by the grader's side (the reference) stay out of stderr, noted in the result?"""
     import warnings
 
-    import graders.checks as checks
+    import graders.tasks.ddpm_core as ddpm_core
 
-    real = checks.reference.q_sample
+    real = ddpm_core.reference.q_sample
 
     def warning_q_sample(*args):
         warnings.warn("reference says hello")
         return real(*args)
 
-    monkeypatch.setattr(checks.reference, "q_sample", warning_q_sample)
+    monkeypatch.setattr(ddpm_core.reference, "q_sample", warning_q_sample)
     result = check_q_sample(_solution_functions()["q_sample"], level="sanity")
     assert result.passed and capfd.readouterr().err == ""
     assert any("reference says hello" in note for note in result.notes)

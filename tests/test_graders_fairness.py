@@ -1,7 +1,8 @@
 """Do the checks pass every correct way of writing each task, and only within a dtype-scaled tolerance?
 
 Each function below is a correct solution in a different style: loops or vectorised, gather or indexing,
-float64 inside, NumPy in the middle, coefficients cast early or late. All must pass the full (hidden) check.
+float64 inside, NumPy in the middle, coefficients cast early or late. All must pass the full (hidden) check, with
+no point off: each returns a tensor in its inputs' dtype and leaves its inputs alone, so none makes a contract slip.
 """
 from __future__ import annotations
 
@@ -11,6 +12,12 @@ import torch
 import torch.nn.functional as F
 
 from graders.checks import check_eps_loss, check_posterior_mean, check_q_sample, check_sample_loop
+from graders.results import CheckResult
+
+
+def _full_marks(result: CheckResult) -> None:
+    assert result.passed, result.message
+    assert result.points_lost == 0, result.message
 
 
 def _b(v, x):
@@ -59,7 +66,7 @@ def q_view_einsum(x0, t, noise, alpha_bar):
 def test_q_sample_variants_pass(fn):
     """Does every correct way of writing q_sample pass the hidden check?"""
     result = check_q_sample(fn)
-    assert result.passed, result.message
+    _full_marks(result)
     assert result.cases_run == 27
 
 
@@ -116,8 +123,7 @@ def pm_numpy(x0, x_t, t, betas):
 @pytest.mark.parametrize("fn", [pm_vectorised, pm_where_at_zero, pm_in_input_dtype, pm_loop_prev_by_division, pm_numpy])
 def test_posterior_mean_variants_pass(fn):
     """Does every correct way of writing posterior_mean pass the hidden check, float32 arithmetic included?"""
-    result = check_posterior_mean(fn)
-    assert result.passed, result.message
+    _full_marks(check_posterior_mean(fn))
 
 
 # ---- eps_loss -------------------------------------------------------------------------------------------------
@@ -151,8 +157,7 @@ def loss_numpy_gather(model, x0, t, noise, alpha_bar):
 @pytest.mark.parametrize("fn", [loss_mse, loss_per_example_calls, loss_float64_inside, loss_numpy_gather])
 def test_eps_loss_variants_pass(fn):
     """Does every correct way of writing eps_loss pass, one model call per example included?"""
-    result = check_eps_loss(fn)
-    assert result.passed, result.message
+    _full_marks(check_eps_loss(fn))
 
 
 # ---- sample_loop ----------------------------------------------------------------------------------------------
@@ -208,8 +213,7 @@ def loop_input_dtype_scalar_t(model, x_T, betas, noises):
 @pytest.mark.parametrize("fn", [loop_eq11, loop_via_x0_pred, loop_float64_inside, loop_input_dtype_scalar_t])
 def test_sample_loop_variants_pass(fn):
     """Does every correct way of writing the sampler pass, eq. 11 or the x̂0 route, float32 or float64 inside?"""
-    result = check_sample_loop(fn)
-    assert result.passed, result.message
+    _full_marks(check_sample_loop(fn))
 
 
 def test_tolerance_is_tight_enough_to_fail_a_tiny_error():

@@ -2,13 +2,11 @@
 
     pytest tests/test_submissions.py --submissions assignments/submitted [--assignment ddpm_core] [--submissions-jobs N]
 
-Each student's code runs in processes of its own (graders/isolate.py); a failure shows the check's message, the
-diagnosed mistake included. Without --submissions the tests here are skipped. The HTML and CSV report of the same
-run: python -m graders.compare (see the README, "For TAs").
+Each student's code runs in a sandbox of its own (graders/compare/grade.py over graders/runner.py); a failure shows
+the check's message, the diagnosed mistake included. Without --submissions the tests here are skipped. The HTML and
+CSV report of the same run: python -m graders.compare (see the README, "For TAs").
 """
 import pytest
-
-from graders.checks import TASKS
 
 
 def pytest_generate_tests(metafunc):
@@ -19,11 +17,14 @@ def pytest_generate_tests(metafunc):
         skip = pytest.mark.skip(reason="no --submissions DIR given: there is no class to grade")
         metafunc.parametrize("student_task", [pytest.param(None, marks=skip)], ids=["no-submissions"])
         return
-    from graders.roster import find_submissions
+    from graders.compare import find_submissions
+    from graders.tasks import tasks_of
 
-    students = [s.student for s in find_submissions(folder, metafunc.config.getoption("assignment"))]
-    metafunc.parametrize("student_task", [(s, t) for s in students for t in TASKS],
-                         ids=[f"{s}::{t}" for s in students for t in TASKS])
+    submissions = find_submissions(folder, metafunc.config.getoption("assignment"))
+    students = [s.student for s in submissions]
+    tasks = list(tasks_of(submissions[0].notebook.parent.name))
+    metafunc.parametrize("student_task", [(s, t) for s in students for t in tasks],
+                         ids=[f"{s}::{t}" for s in students for t in tasks])
 
 
 def test_submission(graded_submissions, student_task):

@@ -1,10 +1,7 @@
-"""The landing page: what DDPM Lab teaches and where to start."""
-from pathlib import Path
-
+"""The landing page: what DDPM Lab teaches, where to start, and the released notebooks to download."""
 import streamlit as st
 
-ROOT = Path(__file__).resolve().parents[2]
-NOTEBOOK = Path("assignments/source/ddpm_core/ddpm_core.ipynb")
+from lab_app.build_release import RELEASE
 
 st.title("DDPM Lab")
 st.markdown(
@@ -21,8 +18,13 @@ st.page_link("lab_app/pages/elbo.py", label="**ELBO inspection**: every term of 
 st.page_link("lab_app/pages/sampling.py", label="**Sampling**: Algorithm 2 and DDIM step by step, with x_t and the "
              "model's x̂0 along the way.", icon=":material/scatter_plot:")
 st.subheader("The notebook")
-st.markdown(f"The assignment, where you write `q_sample`, the loss and the sampler yourself, is "
-            f"`{NOTEBOOK}`. Open it with `jupyter lab {NOTEBOOK}`.")
-if (ROOT / NOTEBOOK).exists():
-    st.download_button("Download the notebook", NOTEBOOK.read_bytes(), NOTEBOOK.name, "application/x-ipynb+json",
+st.markdown("In the assignment, `ddpm_core.ipynb`, you write `q_sample` (eq. 4), `posterior_mean` (eq. 7), the "
+            "ε-loss (eq. 14) and the sampling loop (Algorithm 2) yourself; its tests check each against the same "
+            "reference. Save it inside your clone of this repository (its first cell imports the checks from "
+            "`graders/`) and open it with `jupyter lab ddpm_core.ipynb`.")
+notebooks = sorted(RELEASE.glob("*.ipynb"))  # only the students' copies: lab_app/release/, never assignments/source/
+if not notebooks:
+    st.info("No assignment notebook has been released to this lab yet.")
+for notebook in notebooks:
+    st.download_button(f"Download {notebook.name}", notebook.read_bytes(), notebook.name, "application/x-ipynb+json",
                        on_click="ignore")

@@ -1,5 +1,6 @@
 # task: posterior_mean
-# expect-status: bad_output
+# expect-status: passed
+# points-lost: 1 (right numbers in float64 for float32 inputs: a contract slip costs one point, not the task)
 import torch
 
 

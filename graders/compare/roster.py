@@ -1,9 +1,16 @@
 """Finding the submitted notebooks in nbgrader's layout: submitted/<student>/<assignment>/<assignment>.ipynb."""
 from __future__ import annotations
 
+from dataclasses import dataclass
 from pathlib import Path
 
-from .isolate import Submission
+
+@dataclass(frozen=True)
+class Submission:
+    """One student's notebook on disk."""
+
+    student: str
+    notebook: Path
 
 
 def submitted_folder(path: Path) -> Path:

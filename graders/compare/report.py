@@ -1,7 +1,7 @@
-"""The comparison's results as data: one row per student × task, misconception counts, CSV and JSON lines.
+"""The comparison's results as data: one row per student × task, points, misconception counts, CSV and JSON lines.
 
 `results.jsonl` holds one StudentRun per line, code included; reports from several machines merge by
-concatenating these files (graders/merge.py).
+concatenating these files (graders/compare/merge.py).
 """
 from __future__ import annotations
 
@@ -12,29 +12,41 @@ from collections import Counter
 from dataclasses import asdict
 from pathlib import Path
 
-from .checks import TASKS
-from .diagnoses import DIAGNOSES
-from .isolate import StudentRun
+from ..diagnoses import DIAGNOSES
+from ..engine import TaskSpec
+from ..results import StudentRun
 
-CSV_FIELDS = ("student", "task", "passed", "status", "points", "max_points", "max_abs_error", "max_rel_error",
-              "diagnosis", "misconception", "runtime_s", "failing_case", "message")
-
-
-def points(task: str, result: dict) -> int:
-    """The task's points if its full check passed, else 0 (nbgrader's gradebook, cell by cell, is the record)."""
-    return TASKS[task].points if result["passed"] else 0
+CSV_FIELDS = ("student", "task", "passed", "status", "points", "points_lost", "max_points", "max_abs_error",
+              "max_rel_error", "diagnosis", "misconception", "runtime_s", "failing_case", "message")
 
 
-def rows(runs: list[StudentRun]) -> list[dict]:
+def points(spec: TaskSpec, result: dict) -> int:
+    """The task's points, less any lost to a contract slip, if its check passed; else 0.
+
+    Only a full-level check decides points (graders/compare/grade.py grades at --level full by default);
+    nbgrader's gradebook, cell by cell, stays the record.
+    """
+    return max(0, spec.points - result.get("points_lost", 0)) if result["passed"] else 0
+
+
+def assignment_of(runs: list[StudentRun]) -> str:
+    """The assignment the runs graded: the folder holding each notebook (submitted/<student>/<assignment>/)."""
+    names = {Path(r.notebook).parent.name for r in runs}
+    if len(names) != 1:
+        raise ValueError(f"the results come from {len(names)} assignments ({', '.join(sorted(names)) or 'none'})")
+    return names.pop()
+
+
+def rows(runs: list[StudentRun], tasks: dict[str, TaskSpec]) -> list[dict]:
     """One flat row per student × task, in CSV_FIELDS order."""
     out = []
     for run in sorted(runs, key=lambda r: r.student):
-        for task in TASKS:
+        for task, spec in tasks.items():
             r = run.results[task]
             diagnosis = r.get("diagnosis")
             out.append({
                 "student": run.student, "task": task, "passed": r["passed"], "status": r["status"],
-                "points": points(task, r), "max_points": TASKS[task].points,
+                "points": points(spec, r), "points_lost": r.get("points_lost", 0), "max_points": spec.points,
                 "max_abs_error": r["max_abs_error"], "max_rel_error": r["max_rel_error"],
                 "diagnosis": diagnosis or "", "misconception": DIAGNOSES[diagnosis].sentence if diagnosis else "",
                 "runtime_s": round(r["runtime_s"], 4), "failing_case": r.get("failing_case") or "",
@@ -53,11 +65,11 @@ def status_counts(runs: list[StudentRun]) -> Counter:
     return Counter((task, r["status"]) for run in runs for task, r in run.results.items() if not r["passed"])
 
 
-def write_csv(runs: list[StudentRun], path: Path) -> None:
+def write_csv(runs: list[StudentRun], tasks: dict[str, TaskSpec], path: Path) -> None:
     with open(path, "w", newline="", encoding="utf-8") as f:
         writer = csv.DictWriter(f, fieldnames=CSV_FIELDS)
         writer.writeheader()
-        for row in rows(runs):
+        for row in rows(runs, tasks):
             writer.writerow({k: ("" if isinstance(v, float) and math.isnan(v) else v) for k, v in row.items()})
 
 
@@ -70,3 +82,4 @@ def write_results(runs: list[StudentRun], path: Path) -> None:
 def read_results(path: Path) -> list[StudentRun]:
     with open(path, encoding="utf-8") as f:
         return [StudentRun(**json.loads(line)) for line in f if line.strip()]
+

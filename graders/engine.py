@@ -1,0 +1,409 @@
+"""The grading engine: seeded cases in, the student's outputs back as plain data, judged here.
+
+    plan(spec, level) -> Plan            # the cases, their inputs, and those inputs as plain data for the worker
+    judge(plan, replies, stopped) -> CheckResult
+
+The engine knows no task by name: a task is a TaskSpec (graders/tasks/<assignment>.py) giving its cases, the
+inputs of each, the expected answer from `reference/`, the known wrong formulas' inputs and its output shape.
+The student's function runs elsewhere (graders/worker.py, confined by graders/runner.py, or in the student's own
+kernel for the notebook's sanity cells); what comes back is only data, which `judge` reads as untrusted: it
+rebuilds ordinary float64 tensors from the numbers and compares them here with answers computed here.
+
+A failure message says what was checked, the smallest failing case, the measured difference and, where a known
+wrong formula (graders/diagnoses.py) reproduces the output, the mistake.
+
+Contract slips: numbers that are right but come back in another float dtype (float64 for float32 inputs, the
+usual result of indexing a float64 schedule), as a NumPy array or a Python number, or with an input changed in
+place, pass with SLIP_COST point off the task and a note saying what to fix. Wrong shapes, integer or complex
+outputs, NaN and values off the GPU cannot be compared and fail.
+"""
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+from typing import Any, Callable
+
+import torch
+
+from .cases import PUBLIC_SEED, Case, tolerance
+from .diagnoses import DIAGNOSES, WRONG
+from .results import CheckResult
+from .worker import FLOAT_DTYPES, decode_tensor, encode_tensor
+
+SLIP_COST = 1  # points a task loses, at most, for right numbers delivered against the contract
+CALL_TIME_LIMIT_S = 5.0  # per call of the student's function
+UNIT_TIME_LIMIT_S = 20.0  # per check (all cases of one task at one level)
+KINDS = ("ok", "error", "timeout", "memory", "exit", "missing", "integrity")
+
+
+def model_arg(**spec) -> dict:
+    """An input that is a stand-in network (graders/stand_ins.py), built and spied on in the worker."""
+    return {"model": spec}
+
+
+@dataclass(frozen=True)
+class TaskSpec:
+    """One graded task: what the student writes, its points, its cases and how to judge an output.
+
+    inputs(case) -> the call's arguments: tensors in the case's dtype, or model_arg(...) for a stand-in network.
+    truth(case, inputs) -> the expected output in float64, from `reference/`.
+    wrong_args(case, inputs) -> the float64 arguments of the task's wrong formulas in graders/diagnoses.py.
+    spy(case, model_calls) -> (problem, diagnosis key or None) if the model-call log alone shows a mistake.
+    shape_hint(case, shape) -> extra words for a wrong output shape.
+    """
+
+    name: str
+    signature: str
+    arg_names: tuple[str, ...]
+    equation: str  # "eq. 4: x_t = …", the label before the colon
+    points_sanity: int
+    points_hidden: int
+    cases: Callable[[str, int], list[Case]]  # (level, hidden seed) -> the seeded cases
+    inputs: Callable[[Case], tuple]
+    truth: Callable[[Case, tuple], torch.Tensor]
+    wrong_args: Callable[[Case, tuple], tuple]
+    output_shape: Callable[[Case], tuple[int, ...]]
+    spy: Callable[[Case, list], tuple[str, str | None] | None] = lambda case, calls: None
+    shape_hint: Callable[[Case, tuple[int, ...]], str] = lambda case, shape: ""
+    tol_factor: float = 1.0
+    with_t: bool = True
+
+    @property
+    def points(self) -> int:
+        return self.points_sanity + self.points_hidden
+
+    @property
+    def label(self) -> str:
+        return self.equation.split(":")[0]
+
+
+@dataclass
+class Plan:
+    """A check about to run: the spec, the level, each case with its inputs, and those inputs as plain data."""
+
+    spec: TaskSpec
+    level: str
+    cases: list[Case]
+    inputs: list[tuple]
+    wire: list[list[dict]]  # per case, per argument: {"tensor": …} or {"model": …}
+
+    def unit(self) -> dict:
+        """This check as one unit of a worker job (graders/worker.py)."""
+        return {"task": self.spec.name, "level": self.level, "function": self.spec.name, "calls": self.wire,
+                "call_time_limit": CALL_TIME_LIMIT_S, "unit_time_limit": UNIT_TIME_LIMIT_S}
+
+
+def plan(spec: TaskSpec, level: str, seed: int = PUBLIC_SEED) -> Plan:
+    """The check of `spec` at `level`; the hidden ("full") cases are drawn from `seed` (graders/hidden_seed.py)."""
+    cases = spec.cases(level, seed)
+    inputs = [spec.inputs(case) for case in cases]
+    wire = [[a if isinstance(a, dict) else {"tensor": encode_tensor(a)} for a in args] for args in inputs]
+    return Plan(spec, level, cases, inputs, wire)
+
+
+# ---- reading one reply ----------------------------------------------------------------------------------------
+
+@dataclass
+class _Outcome:
+    case: Case
+    inputs: tuple
+    out64: torch.Tensor | None = None  # the student's output, float64
+    problem: str | None = None  # why this case failed, if it did
+    status: str = "passed"
+    diagnosis: str | None = None
+    abs_err: float = 0.0
+    rel_err: float = 0.0
+    wrong_t: list[int] = field(default_factory=list)
+    slips: list[str] = field(default_factory=list)
+    printed: int = 0
+    warned: str | None = None
+
+
+class Garbled(ValueError):
+    """A reply that is not of the form the worker sends: the process that sent it is not trusted further."""
+
+
+def _text(value: Any, limit: int = 300) -> str:
+    if value is None:
+        return ""
+    if not isinstance(value, str):
+        raise Garbled("expected text")
+    return value[:limit]
+
+
+def _hint_for_exception(error_type: str, message: str) -> str | None:
+    if "must match the size of tensor" in message:
+        return "broadcast"
+    if error_type == "IndexError" and "out of bounds" in message:
+        return "t_off_by_one"
+    return None
+
+
+def _error(reply: dict) -> dict:
+    error = reply.get("error") or {}
+    if not isinstance(error, dict):
+        raise Garbled("bad error description")
+    return error
+
+
+def _call_problem(name: str, reply: dict) -> str:
+    kind = reply["kind"]
+    if kind == "timeout":
+        return (f"{name} did not return within {CALL_TIME_LIMIT_S:g} s: an infinite loop, or a Python loop over "
+                f"every element?")
+    if kind == "memory":
+        return f"{name} tried to allocate more memory than a check allows and was stopped"
+    if kind == "exit":
+        return f"{name} called sys.exit(), exit() or os._exit(); a function should return its result"
+    error = _error(reply)
+    return (f"{name} raised {_text(error.get('type'), 100) or 'an error'}: {_text(error.get('message'))}"
+            f"{_text(error.get('where'))}")
+
+
+def _output(spec: TaskSpec, o: _Outcome, output: Any) -> None:
+    """Rebuild the student's output as a float64 tensor in o.out64, or say in o.problem why it cannot be judged."""
+    name, case = spec.name, o.case
+    if not isinstance(output, dict) or len(output) != 1:
+        raise Garbled("bad output")
+    (kind, payload), = output.items()
+    if kind == "number":
+        if not isinstance(payload, (int, float)) or isinstance(payload, bool):
+            raise Garbled("bad number")
+        if spec.output_shape(case) != ():
+            o.status, o.problem = "bad_output", f"{name} returned a Python number; expected a tensor"
+            return
+        try:
+            value = float(payload)
+        except OverflowError:  # an int beyond float64's range
+            raise Garbled("bad number") from None
+        if not math.isfinite(value):  # NaN would slip through the comparison (NaN > tol is False)
+            o.status, o.problem = "bad_output", f"{name} returned NaN or inf"
+            return
+        o.out64 = torch.tensor(value, dtype=torch.float64)
+        o.slips.append(f"{name} returned a Python number, not a 0-d tensor: drop the .item()")
+        return
+    if kind == "other":
+        o.status, o.problem = "bad_output", f"{name} must return a torch.Tensor; it returned {_text(payload, 100)}"
+        return
+    if kind not in ("tensor", "ndarray"):
+        raise Garbled("unknown output kind")
+    try:
+        values, dtype, device, shape = decode_tensor(payload)
+    except ValueError as e:
+        raise Garbled(str(e)) from None
+    want = spec.output_shape(case)
+    if tuple(shape) != want:
+        o.status, o.problem = "bad_output", (f"{name} returned shape {tuple(shape)}; expected {want}"
+                                             f"{spec.shape_hint(case, tuple(shape))}")
+        return
+    if device != "cpu":
+        o.status, o.problem = "bad_output", f"{name} returned a tensor on {device}; the inputs were on cpu"
+        return
+    if dtype not in FLOAT_DTYPES or values is None:
+        o.status, o.problem = "bad_output", f"{name} returned a {dtype} result; expected {_dtype(case.dtype)}"
+        return
+    if kind == "ndarray":
+        o.slips.append(f"{name} returned a NumPy array; convert it back with torch.from_numpy")
+    elif dtype != _dtype(case.dtype):
+        o.slips.append(f"{name} returned {dtype} for {_dtype(case.dtype)} inputs; cast the schedule's coefficients "
+                       f"to x's dtype (e.g. alpha_bar[t].to(x0.dtype)) so the result keeps it")
+    finite = torch.isfinite(values)
+    if not bool(finite.all()):
+        bad = (~finite).flatten(1).any(1) if values.dim() > 0 else ~finite.reshape(1)
+        where = ""
+        if spec.with_t and values.dim() > 0:
+            where = f" at t = {[case.t[i] for i in range(len(case.t)) if bool(bad[i])]}"
+        o.status, o.problem = "bad_output", f"{name} returned NaN or inf{where}"
+        return
+    o.out64 = values
+
+
+def _dtype(dtype: torch.dtype) -> str:
+    return str(dtype).removeprefix("torch.")
+
+
+def _compare(spec: TaskSpec, o: _Outcome, truth: torch.Tensor) -> None:
+    tol = tolerance(o.case.dtype, spec.tol_factor)
+    err = (o.out64 - truth).abs()
+    scaled = err / (1 + truth.abs())
+    o.abs_err = float(err.max()) if err.numel() else 0.0
+    o.rel_err = o.abs_err / max(float(truth.abs().max()), 1e-30) if truth.numel() else 0.0
+    if float(scaled.max()) > tol:
+        o.status = "wrong"
+        if spec.with_t and scaled.dim() > 0:
+            per_example = scaled.flatten(1).amax(1)  # (B,)
+            o.wrong_t = [o.case.t[i] for i in range(len(o.case.t)) if float(per_example[i]) > tol]
+
+
+def _model_calls(value: Any) -> list[list[int]] | None:
+    if value is None:
+        return None
+    if not (isinstance(value, list) and all(isinstance(c, list) and all(
+            isinstance(t, int) and not isinstance(t, bool) for t in c) for c in value)):
+        raise Garbled("bad model-call log")
+    return value
+
+
+@dataclass
+class _Short:
+    """A reply that decides the whole check at once: the function is missing, or uses code that does the task."""
+
+    kind: str
+    reply: dict
+
+
+def _read(spec: TaskSpec, case: Case, inputs: tuple, reply: Any) -> _Outcome | _Short:
+    """One reply judged into an outcome (or, for a missing or forbidden function, the whole result's status)."""
+    if not isinstance(reply, dict) or reply.get("kind") not in KINDS:
+        raise Garbled("not a reply")
+    o = _Outcome(case, inputs)
+    kind = reply["kind"]
+    if kind in ("missing", "integrity"):
+        return _Short(kind, reply)
+    printed, warned = reply.get("printed", 0), reply.get("warned")
+    o.printed = printed if isinstance(printed, int) and not isinstance(printed, bool) else 0
+    o.warned = _text(warned, 200) or None
+    if kind != "ok":
+        o.status, o.problem = kind, _call_problem(spec.name, reply)
+        if kind == "error":
+            error = _error(reply)
+            o.diagnosis = _hint_for_exception(_text(error.get("type"), 100), _text(error.get("message")))
+        return o
+    _output(spec, o, reply.get("output"))
+    if o.problem:
+        return o
+    changed = reply.get("changed") or []
+    if not (isinstance(changed, list) and all(isinstance(i, int) and 0 <= i < len(inputs) for i in changed)):
+        raise Garbled("bad changed-inputs list")
+    for i in changed:
+        o.slips.append(f"{spec.name} changed its input {spec.arg_names[i]} in place; work on a copy")
+    _compare(spec, o, spec.truth(case, inputs))
+    spied = spec.spy(case, _model_calls(reply.get("model_calls")) or [])
+    if spied:
+        o.status, (o.problem, o.diagnosis) = "wrong", spied
+    return o
+
+
+# ---- judging a whole check ------------------------------------------------------------------------------------
+
+def _describe_cases(cases: list[Case], with_t: bool) -> str:
+    kinds = sorted({"2-D points" if len(c.shape) == 2 else "(B, 1, 8, 8) images" for c in cases})
+    scheds = sorted({c.schedule_name for c in cases})
+    Ts = sorted({c.T for c in cases})
+    dtypes = sorted({_dtype(c.dtype) for c in cases})
+    text = (f"{len(cases)} seeded batch{'es' if len(cases) > 1 else ''} ({' and '.join(kinds)}; "
+            f"{' and '.join(scheds)} schedules; T = {', '.join(map(str, Ts))}; {' and '.join(dtypes)}")
+    return text + ("; every batch mixes t = 0, T−1 and middle steps)" if with_t else ")")
+
+
+def _diagnose(spec: TaskSpec, outcomes: list[_Outcome]) -> str | None:
+    """The key of the wrong formula that reproduces the student's output on every case it applies to."""
+    best, best_err = None, math.inf
+    compared = [o for o in outcomes if o.out64 is not None]
+    for key, variants in WRONG.get(spec.name, {}).items():
+        for wrong in variants:
+            worst, applies, explains_failure = 0.0, 0, False
+            for o in compared:
+                try:
+                    with torch.no_grad():
+                        w = wrong(*spec.wrong_args(o.case, o.inputs))
+                except Exception:  # noqa: BLE001 - a wrong formula that cannot run here does not apply
+                    w = None
+                if w is None or w.shape != o.out64.shape:
+                    continue
+                applies += 1
+                scaled = float(((o.out64 - w).abs() / (1 + w.abs())).max())
+                worst = max(worst, scaled / tolerance(o.case.dtype, 3 * spec.tol_factor))
+                explains_failure |= o.status == "wrong"
+                if worst > 1:
+                    break
+            if applies and explains_failure and worst <= 1 and worst < best_err:
+                best, best_err = key, worst
+    return best
+
+
+def judge(plan: Plan, replies: list[Any], stopped: tuple[str, str] | None = None,
+          runtime_s: float = 0.0) -> CheckResult:
+    """The CheckResult of `plan` from the worker's replies, one per case in order (fewer if it stopped early).
+
+    stopped: (status, why) when the worker stopped before the last reply (killed, crashed, out of protocol);
+    replies beyond the cases, or of the wrong form, count as out of protocol.
+    """
+    spec, level = plan.spec, plan.level
+    what = f"{spec.name}: checked against {spec.label} on {_describe_cases(plan.cases, spec.with_t)}."
+
+    def result(passed, status, message, **kw) -> CheckResult:
+        return CheckResult(spec.name, level, passed, status, message, runtime_s=runtime_s, **kw)
+
+    outcomes: list[_Outcome] = []
+    try:
+        if len(replies) > len(plan.cases):
+            raise Garbled("more replies than cases")
+        for case, inputs, reply in zip(plan.cases, plan.inputs, replies):
+            o = _read(spec, case, inputs, reply)
+            if isinstance(o, _Short):
+                if o.kind == "missing":
+                    got = _text(o.reply.get("other"), 100) or "nothing"
+                    return result(False, "missing", f"{spec.name}: not a function (got {got}); run its cell first.")
+                touched = o.reply.get("touched")
+                shown = ", ".join(_text(t, 100) for t in touched[:3]) if isinstance(touched, list) else "?"
+                return result(False, "integrity", f"{spec.name}: integrity — your solution uses code that already "
+                              f"does this task ({shown}). Solutions must compute {spec.label} themselves, without "
+                              f"`reference`, `graders` or `diffusers`; this task scores 0.", cases_run=1)
+            outcomes.append(o)
+            if o.status not in ("passed", "wrong"):
+                break  # a raise, a timeout, a bad output: the next cases would only repeat it
+    except Garbled as e:
+        stopped = ("error", f"its process sent the grader a reply out of protocol ({e}).")
+    ended_early = len(outcomes) < len(plan.cases) and all(o.status in ("passed", "wrong") for o in outcomes)
+    if ended_early:
+        status, why = stopped or ("timeout", f"{spec.name} used more than {UNIT_TIME_LIMIT_S:g} s over the first "
+                                             f"{len(outcomes)} cases; a correct version takes well under a second.")
+        i = len(outcomes)
+        outcomes.append(_Outcome(plan.cases[i], plan.inputs[i], status=status, problem=why))
+
+    notes = _notes(spec, outcomes)
+    failed = [o for o in outcomes if o.status != "passed"]
+    compared = [o for o in outcomes if o.out64 is not None]
+    max_abs = max((o.abs_err for o in compared), default=math.nan)
+    max_rel = max((o.rel_err for o in compared), default=math.nan)
+    tol = max((tolerance(c.dtype, spec.tol_factor) for c in plan.cases), default=math.nan)
+    slips = list(dict.fromkeys(s for o in outcomes for s in o.slips))
+    if not failed:
+        lost = SLIP_COST if slips else 0
+        text = f"{spec.name}: passed all {len(outcomes)} cases (max |error| {max_abs:.2g})."
+        if slips:
+            text += (f" The numbers are right, but the graded check takes {lost} point off: " + "; ".join(slips) + ".")
+        return result(True, "passed", text, max_abs_error=max_abs, max_rel_error=max_rel, tolerance=tol,
+                      cases_run=len(outcomes), points_lost=lost, notes=slips + notes)
+
+    first = failed[0]  # cases run smallest first
+    diagnosis = first.diagnosis or (_diagnose(spec, outcomes) if first.status == "wrong" else None)
+    lines = [what, f"Smallest failing case: {first.case.describe(spec.with_t)}"
+             + (f"; wrong at t = {first.wrong_t}." if first.wrong_t and first.problem is None else ".")]
+    if first.problem:
+        lines.append(first.problem + ("" if first.problem.endswith((".", "?")) else "."))
+    if first.status == "wrong" and first.out64 is not None:
+        lines.append(f"Measured: max |error| {first.abs_err:.3g} (relative {first.rel_err:.3g}) against a "
+                     f"tolerance of {tolerance(first.case.dtype, spec.tol_factor):.1g}·(1 + |truth|) for "
+                     f"{_dtype(first.case.dtype)}; {len(failed)} of {len(outcomes)} cases failed.")
+    if diagnosis:
+        d = DIAGNOSES[diagnosis]
+        lines.append(f"Likely mistake: {d.sentence} Fix: {d.fix}. ({spec.equation}.)")
+    elif first.status == "wrong":
+        lines.append(f"No known mistake matches; compare your code term by term with {spec.equation}.")
+    lines += (slips + notes)[:2]
+    return result(False, first.status, "\n".join(lines), max_abs_error=max_abs, max_rel_error=max_rel,
+                  tolerance=tol, diagnosis=diagnosis, failing_case=first.case.describe(spec.with_t),
+                  cases_run=len(outcomes), cases_failed=len(failed), notes=slips + notes)
+
+
+def _notes(spec: TaskSpec, outcomes: list[_Outcome]) -> list[str]:
+    notes = []
+    printed = sum(o.printed for o in outcomes)
+    if printed:
+        notes.append(f"{spec.name} printed {printed} line(s); output hidden")
+    warned = next((o.warned for o in outcomes if o.warned), None)
+    if warned:
+        notes.append(f"{spec.name} warned: {warned}")
+    return notes

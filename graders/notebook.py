@@ -1,0 +1,52 @@
+"""What the grader takes from a notebook: the code cells a worker runs, and the solution cells for review.
+
+Reading is safe (it only parses JSON). The worker gets every code cell except the graded test cells (the checks
+are the grader's business, and hidden tests never leave it) and the cells tagged `skip-execution` (plots, which
+nbgrader skips too); it runs their top-level statements one by one (graders/worker.py).
+"""
+from __future__ import annotations
+
+from pathlib import Path
+
+import nbformat
+
+
+def read(path: Path) -> nbformat.NotebookNode:
+    """The notebook at `path`; raises ValueError if it is not a readable notebook."""
+    try:
+        return nbformat.read(str(path), as_version=4)
+    except Exception as e:  # noqa: BLE001 - any unreadable file is reported the same way
+        raise ValueError(f"{path} is not a readable notebook: {type(e).__name__}: {str(e)[:200]}") from e
+
+
+def _nbgrader(cell) -> dict:
+    meta = cell.get("metadata", {}).get("nbgrader", {})
+    return meta if isinstance(meta, dict) else {}
+
+
+def is_test(cell) -> bool:
+    """A graded test cell: nbgrader's grade=True on code students cannot edit."""
+    meta = _nbgrader(cell)
+    return cell.get("cell_type") == "code" and bool(meta.get("grade")) and not meta.get("solution")
+
+
+def worker_cells(nb: nbformat.NotebookNode) -> list[dict]:
+    """The code cells a worker runs, as {label, source, solution}, in order."""
+    out = []
+    for i, cell in enumerate(nb.cells):
+        tags = cell.get("metadata", {}).get("tags", [])
+        if cell.get("cell_type") != "code" or is_test(cell) or "skip-execution" in tags:
+            continue
+        meta = _nbgrader(cell)
+        grade_id = meta.get("grade_id")
+        label = f"cell {i}" + (f" ({grade_id})" if isinstance(grade_id, str) else "")
+        source = cell.get("source", "")
+        out.append({"label": label[:100], "source": source if isinstance(source, str) else "",
+                    "solution": bool(meta.get("solution"))})
+    return out
+
+
+def solution_cells(nb: nbformat.NotebookNode) -> dict[str, str]:
+    """grade_id -> source of every cell students write, for the similarity review."""
+    return {(_nbgrader(c).get("grade_id") or f"cell {i}"): c.get("source", "") for i, c in enumerate(nb.cells)
+            if c.get("cell_type") == "code" and _nbgrader(c).get("solution")}

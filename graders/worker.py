@@ -1,0 +1,372 @@
+"""What runs inside the confinement: load a student's definitions, call their functions, return plain JSON.
+
+    python -m graders.worker < job.json      # one JSON line per message on stdout
+
+This file, graders/stand_ins.py and an empty graders/__init__.py are the only grader code the confined process
+sees (graders/confine.py): no expected value, no check, nothing of `reference`. The grader sends a job on stdin
+
+    {"cells": [{"label", "source", "solution"}, …],
+     "units": [{"task", "level", "function", "calls": [[arg, …], …], "call_time_limit", "unit_time_limit"}, …]}
+
+where an arg is {"tensor": {dtype, shape, device, data}} or {"model": {kind, T, …}} (a stand-in network, spied on).
+The worker answers, one JSON list per line:
+
+    ["loaded", [note, …]]                 after running every top-level statement of the cells, one at a time
+    ["reply", unit_index, reply]          one per call, in order (see `call`)
+    ["unit_done", unit_index]             after a unit's last call, or when its time ran out
+    ["done"]
+
+The student's code shares this process and could write to the same pipe, so the grader treats every message as
+untrusted: it checks each one's form (graders/runner.py) and judges only the numbers in it, against answers
+computed in its own process.
+
+The same `call` serves the notebook's own sanity cells in the student's kernel (graders/checks.py), unconfined:
+there the student only checks their own work.
+"""
+from __future__ import annotations
+
+import ast
+import builtins
+import contextlib
+import dis
+import io
+import json
+import linecache
+import math
+import os
+import signal
+import sys
+import threading
+import time
+import traceback
+import warnings
+from types import CodeType, ModuleType
+from typing import Any, Callable
+
+import torch
+
+from .stand_ins import model_from_spec
+
+MAX_ELEMENTS = 1_000_000  # values sent back per output; larger outputs are described, not sent
+STATEMENT_TIME_LIMIT_S = 10.0  # per top-level statement while loading the notebook
+PROTECTED_PACKAGES = ("reference", "graders", "diffusers")  # code that already does the tasks: solutions may not use it
+FLOAT_DTYPES = {"float16": torch.float16, "bfloat16": torch.bfloat16, "float32": torch.float32,
+                "float64": torch.float64}
+INT_DTYPES = {"int64": torch.int64, "int32": torch.int32, "int16": torch.int16, "int8": torch.int8,
+              "uint8": torch.uint8, "bool": torch.bool}
+
+
+class StudentTimeout(BaseException):
+    """Raised inside the student's code when its time is up (a BaseException, so `except Exception` can't eat it)."""
+
+
+class _Exit(SystemExit):
+    """What os._exit and exit() raise while the student's code runs."""
+
+
+# ---- plain data <-> tensors ---------------------------------------------------------------------------------
+
+def encode_tensor(x: torch.Tensor) -> dict:
+    """{dtype, shape, device, data}: data is the flat list of values (None off the CPU, for complex or huge x)."""
+    dtype = str(x.dtype).removeprefix("torch.")
+    shape = [int(s) for s in x.shape]
+    data = None
+    if x.device.type == "cpu" and not x.is_complex() and x.numel() <= MAX_ELEMENTS:
+        flat = torch.Tensor.as_subclass(x.detach(), torch.Tensor).reshape(-1)
+        data = flat.to(torch.float64).tolist() if x.is_floating_point() else flat.to(torch.int64).tolist()
+    return {"dtype": dtype, "shape": shape, "device": str(x.device), "data": data}
+
+
+def decode_tensor(d: Any, max_elements: int = MAX_ELEMENTS) -> tuple[torch.Tensor | None, str, str, list[int]]:
+    """(values as a float64 or int64 tensor, or None; dtype name; device; shape) of an encoded tensor.
+
+    Checks the form strictly, since the grader decodes what a student's process sent: raises ValueError on
+    anything that is not exactly an encoded tensor.
+    """
+    if not isinstance(d, dict) or set(d) != {"dtype", "shape", "device", "data"}:
+        raise ValueError("not an encoded tensor")
+    dtype, shape, device, data = d["dtype"], d["shape"], d["device"], d["data"]
+    if not (isinstance(dtype, str) and len(dtype) < 40 and isinstance(device, str) and len(device) < 40):
+        raise ValueError("bad dtype or device")
+    if not (isinstance(shape, list) and len(shape) <= 8
+            and all(isinstance(s, int) and not isinstance(s, bool) and 0 <= s <= max_elements for s in shape)):
+        raise ValueError("bad shape")
+    n = math.prod(shape)
+    if data is None:
+        return None, dtype, device, shape
+    if not (isinstance(data, list) and len(data) == n <= max_elements):
+        raise ValueError("data does not match the shape")
+    if dtype in FLOAT_DTYPES:
+        if not all(isinstance(v, (int, float)) and not isinstance(v, bool) for v in data):
+            raise ValueError("non-numbers in float data")
+        try:
+            values = torch.tensor(data, dtype=torch.float64)
+        except OverflowError:  # an int beyond float64's range
+            raise ValueError("a number beyond float64's range") from None
+        return values.reshape(shape), dtype, device, shape
+    if dtype in INT_DTYPES:
+        if not all(isinstance(v, int) and not isinstance(v, bool) for v in data):
+            raise ValueError("non-integers in integer data")
+        return torch.tensor(data, dtype=torch.int64).reshape(shape), dtype, device, shape
+    raise ValueError(f"unknown dtype {dtype!r}")
+
+
+def encode_value(value: Any) -> dict:
+    """A student's return value as plain data: a tensor, a NumPy array, a number, or just its type's name."""
+    if isinstance(value, torch.Tensor):
+        return {"tensor": encode_tensor(value)}
+    if type(value).__module__ == "numpy" and hasattr(value, "dtype") and hasattr(value, "shape"):
+        try:
+            return {"ndarray": encode_tensor(torch.from_numpy(value.__array__()))}
+        except (TypeError, ValueError, RuntimeError):
+            pass
+    if isinstance(value, (int, float)) and not isinstance(value, bool):
+        return {"number": float(value)}
+    return {"other": type(value).__name__[:100]}
+
+
+def decode_arg(arg: dict):
+    """A call's input: a tensor in its dtype, or a stand-in model behind a spy."""
+    if "model" in arg:
+        return model_from_spec(arg["model"])
+    values, dtype, _, _ = decode_tensor(arg["tensor"])
+    return values.to(FLOAT_DTYPES.get(dtype) or INT_DTYPES[dtype])
+
+
+# ---- one guarded call ---------------------------------------------------------------------------------------
+
+_REAL_OS_EXIT = os._exit
+
+
+def _raise_exit(*args, **kwargs):
+    """Stands in for os._exit and exit() in the main thread; other threads exit for real."""
+    if threading.current_thread() is not threading.main_thread():
+        _REAL_OS_EXIT(*args)
+    raise _Exit(args[0] if args else None)
+
+
+@contextlib.contextmanager
+def _time_limit(seconds: float | None):
+    if seconds is None or threading.current_thread() is not threading.main_thread():
+        yield
+        return
+
+    def on_alarm(signum, frame):
+        raise StudentTimeout(f"no result within {seconds:g} s")
+
+    previous = signal.signal(signal.SIGALRM, on_alarm)
+    signal.setitimer(signal.ITIMER_REAL, seconds, 0.25)  # repeats, in case the student's code swallows one
+    try:
+        yield
+    finally:
+        signal.setitimer(signal.ITIMER_REAL, 0)
+        signal.signal(signal.SIGALRM, previous)
+
+
+def _is_out_of_memory(e: BaseException) -> bool:
+    text = str(e)
+    return isinstance(e, MemoryError) or (isinstance(e, RuntimeError) and (
+        "can't allocate memory" in text or "Cannot allocate memory" in text or "not enough memory" in text))
+
+
+def _student_line(error: BaseException) -> str:
+    """The last frame of the student's own code in the traceback, as ' (line N in f: source)'."""
+    frames = [f for f in traceback.extract_tb(error.__traceback__)
+              if f.filename.startswith("<") and f.filename != "<string>"]
+    if not frames:
+        return ""
+    f = frames[-1]
+    return f" (line {f.lineno} in {f.name}: {f.line.strip()})" if f.line else f" (in {f.name})"
+
+
+def guarded(fn: Callable, args: tuple, time_limit: float | None) -> dict:
+    """Run fn(*args) with stdout, stderr and warnings caught, exits and the time limit turned into outcomes.
+
+    Returns {"kind": ok|error|timeout|memory|exit, "value": the result (ok only), "error": {type, message,
+    where}, "printed": lines printed, "warned": the first warning or stderr line}.
+    """
+    out, err = io.StringIO(), io.StringIO()
+    g = getattr(fn, "__globals__", {})
+    saved_exits = {name: g[name] for name in ("exit", "quit") if name in g}
+    saved_os_exit = os._exit
+    result: dict = {"kind": "ok", "value": None, "error": None}
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        try:
+            os._exit = _raise_exit
+            g.update({name: _raise_exit for name in saved_exits})
+            with contextlib.redirect_stdout(out), contextlib.redirect_stderr(err), _time_limit(time_limit):
+                result["value"] = fn(*args)
+        except StudentTimeout:
+            result["kind"] = "timeout"
+        except SystemExit:
+            result["kind"] = "exit"
+        except BaseException as e:  # noqa: BLE001 - anything the student's code raises is an outcome
+            result["kind"] = "memory" if _is_out_of_memory(e) else "error"
+            first = str(e).splitlines()[0][:300] if str(e) else ""
+            result["error"] = {"type": type(e).__name__[:100], "message": first, "where": _student_line(e)[:300]}
+        finally:
+            os._exit = saved_os_exit
+            g.update(saved_exits)
+    result["printed"] = len(out.getvalue().splitlines())
+    warned = [f"{w.category.__name__}: {w.message}" for w in caught] + err.getvalue().strip().splitlines()
+    result["warned"] = warned[0][:200] if warned else None
+    return result
+
+
+# ---- the integrity rule: solutions compute the math themselves ----------------------------------------------
+
+def _code_objects(code: CodeType):
+    yield code
+    for const in code.co_consts:
+        if isinstance(const, CodeType):
+            yield from _code_objects(const)
+
+
+def _protected(name: str) -> bool:
+    return name.split(".")[0] in PROTECTED_PACKAGES
+
+
+def static_touches(fn: Callable) -> list[str]:
+    """What fn's code visibly takes from PROTECTED_PACKAGES: imports, global names bound to them, and
+    string constants naming them (importlib.import_module("reference"), open("reference/diffusion.py"))."""
+    code = getattr(fn, "__code__", None)
+    if not isinstance(code, CodeType):
+        return []
+    g = getattr(fn, "__globals__", {})
+    found: list[str] = []
+    for c in _code_objects(code):
+        for ins in dis.get_instructions(c):
+            if ins.opname == "IMPORT_NAME" and _protected(str(ins.argval)):
+                found.append(f"import {ins.argval}")
+            elif ins.opname in ("LOAD_GLOBAL", "LOAD_NAME") and ins.argval in g:
+                obj = g[ins.argval]
+                origin = getattr(obj, "__name__", "") if isinstance(obj, type(sys)) else getattr(obj, "__module__", "")
+                if isinstance(origin, str) and _protected(origin):
+                    found.append(f"{ins.argval} (from {origin})")
+            elif ins.opname == "LOAD_CONST" and isinstance(ins.argval, str) and (
+                    _protected(ins.argval) and " " not in ins.argval
+                    or any(f"{p}/" in ins.argval or f"{p}\\" in ins.argval for p in PROTECTED_PACKAGES)):
+                found.append(repr(ins.argval))
+    return list(dict.fromkeys(found))[:5]
+
+
+# ---- a call, as the grader asked for it ---------------------------------------------------------------------
+
+def call(fn: Any, args: list[dict], time_limit: float | None) -> dict:
+    """Call the student's `fn` on decoded `args` and describe what happened as plain data:
+
+    {"kind": ok|error|timeout|memory|exit|missing|integrity, "output": encode_value(result) (ok only),
+     "error": {type, message, where}, "changed": indices of inputs changed in place, "model_calls": the t of each
+     call of the spied model, "printed", "warned", "touched": what of the lab's code fn uses, "seconds"}
+    """
+    start = time.perf_counter()
+    if not callable(fn):
+        return {"kind": "missing", "other": type(fn).__name__[:100]}
+    touched = static_touches(fn)
+    if touched:
+        return {"kind": "integrity", "touched": touched}
+    inputs = [decode_arg(a) for a in args]
+    pristine = [x.clone() if isinstance(x, torch.Tensor) else None for x in inputs]
+
+    def run():
+        value = fn(*inputs)
+        return encode_value(value)  # inside the time limit: a lying tensor subclass may hang here too
+
+    result = guarded(run, (), time_limit)
+    result["output"] = result.pop("value")
+    result["changed"] = [i for i, (before, after) in enumerate(zip(pristine, inputs))
+                         if before is not None and not (isinstance(after, torch.Tensor)
+                                                        and torch.equal(before, torch.Tensor.as_subclass(after, torch.Tensor)))]
+    spies = [x for x in inputs if hasattr(x, "calls") and hasattr(x, "eps_fn")]
+    result["model_calls"] = spies[0].calls if spies else None
+    result["seconds"] = time.perf_counter() - start
+    return result
+
+
+# ---- loading a notebook's definitions -----------------------------------------------------------------------
+
+def load(cells: list[dict]) -> tuple[dict, list[str]]:
+    """Run every top-level statement of the cells in one fresh namespace, each on its own under
+    STATEMENT_TIME_LIMIT_S: one that raises, exits or overruns is skipped and the rest still run.
+    Problems are noted for the cells students write (solution cells)."""
+    namespace: dict = {"__name__": "__main__", "__builtins__": builtins}
+    notes: list[str] = []
+    for cell in cells:
+        label, source, solution = cell["label"], cell["source"], cell["solution"]
+        filename = f"<{label}>"
+        linecache.cache[filename] = (len(source), None, source.splitlines(True), filename)
+        try:
+            tree = ast.parse(source, filename=filename)
+        except SyntaxError as e:
+            if solution:
+                notes.append(f"{label} was not run: SyntaxError at line {e.lineno}: {e.msg}")
+            continue
+        for statement in tree.body:
+            if _bind_lab_imports(statement, namespace):
+                continue
+            code = compile(ast.Module(body=[statement], type_ignores=[]), filename, "exec")
+            outcome = guarded(exec, (code, namespace), STATEMENT_TIME_LIMIT_S)
+            if outcome["kind"] != "ok" and solution:
+                error = outcome["error"]
+                why = f": {error['type']}: {error['message'][:200]}" if error else ""
+                notes.append(f"{label}, line {statement.lineno} skipped ({outcome['kind']}){why}")
+    return namespace, notes
+
+
+def _bind_lab_imports(statement: ast.stmt, namespace: dict) -> bool:
+    """For an import from PROTECTED_PACKAGES (absent here, or not to be used), bind each name to a module named after
+    what it imports, so that static_touches still reports a function that uses it; True if it was such an import."""
+    if isinstance(statement, ast.ImportFrom) and statement.module and _protected(statement.module):
+        for alias in statement.names:
+            namespace[alias.asname or alias.name] = ModuleType(f"{statement.module}.{alias.name}")
+        return True
+    if isinstance(statement, ast.Import) and any(_protected(a.name) for a in statement.names):
+        for alias in statement.names:
+            namespace[alias.asname or alias.name.split(".")[0]] = ModuleType(
+                alias.name if alias.asname else alias.name.split(".")[0])
+        return True
+    return False
+
+
+# ---- the process's main loop --------------------------------------------------------------------------------
+
+def _protocol_stream():
+    """This process's stdout as the protocol channel; fds 1 and 2 then point at /dev/null, so nothing the
+    student's code writes at the C level reaches the grader's terminal or mixes into the protocol by accident."""
+    channel = os.fdopen(os.dup(1), "w", encoding="utf-8")
+    devnull = os.open(os.devnull, os.O_WRONLY)
+    os.dup2(devnull, 1)
+    os.dup2(devnull, 2)
+    os.close(devnull)
+    return channel
+
+
+def main() -> None:
+    channel = _protocol_stream()
+
+    def send(*message) -> None:
+        channel.write(json.dumps(list(message)) + "\n")
+        channel.flush()
+
+    torch.set_num_threads(1)
+    job = json.loads(sys.stdin.read())
+    namespace, notes = load(job["cells"])
+    send("loaded", notes)
+    for index, unit in enumerate(job["units"]):
+        started = time.perf_counter()
+        for args in unit["calls"]:
+            if time.perf_counter() - started > unit["unit_time_limit"]:
+                break
+            reply = call(namespace.get(unit["function"]), args, unit["call_time_limit"])
+            send("reply", index, reply)
+            if reply["kind"] != "ok":
+                break  # a raise, a timeout, an exit: the grader judges no further, so the next cases need not run
+        send("unit_done", index)
+    send("done")
+    channel.close()
+    _REAL_OS_EXIT(0)  # no interpreter shutdown: objects the student left behind run no finalisers
+
+
+if __name__ == "__main__":
+    main()

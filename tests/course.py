@@ -1,0 +1,84 @@
+"""A temporary copy of the nbgrader course, for tests that run the real nbgrader on submissions of their own.
+
+    release, solutions = new_course(course)                       # nbgrader_config.py + source/, generated
+    write_submission(course, "alice", release, solutions)         # submitted/alice/ddpm_core/ddpm_core.ipynb
+    run_nbgrader("autograde", ASSIGNMENT, "--create", cwd=course)
+    cell_scores(course, "alice")                                  # grade_id -> score, from the gradebook
+
+Used by tests/test_assignment_pipeline.py (planted mistakes) and tests/test_assignment_hostile.py (attacks).
+"""
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import nbformat
+
+from graders.tasks import tasks_of
+
+ROOT = Path(__file__).resolve().parents[1]
+ASSIGNMENT = "ddpm_core"
+TASKS = tasks_of(ASSIGNMENT)
+TOTAL = sum(task.points for task in TASKS.values())
+
+
+def run_nbgrader(*args: str, cwd: Path, timeout: int = 900, env: dict[str, str] | None = None,
+                 check: bool = True) -> subprocess.CompletedProcess:
+    """`python -m nbgrader ARGS` in `cwd` with this venv first on PATH; with check, a failure fails the test."""
+    path = f"{Path(sys.executable).parent}{os.pathsep}{os.environ['PATH']}"
+    env = {**os.environ, "PYTHONPATH": str(ROOT), "PATH": path, **(env or {})}
+    proc = subprocess.run([sys.executable, "-m", "nbgrader", *args], cwd=cwd, env=env, capture_output=True,
+                          text=True, timeout=timeout)
+    if check:
+        assert proc.returncode == 0, f"nbgrader {' '.join(args)} failed:\n{proc.stdout[-3000:]}\n{proc.stderr[-3000:]}"
+    return proc
+
+
+def solution_sources(source_nb: nbformat.NotebookNode) -> dict[str, str]:
+    """grade_id -> the instructor's code of each solution cell, marker lines removed."""
+    out = {}
+    for cell in source_nb.cells:
+        meta = cell.metadata.get("nbgrader", {})
+        if meta.get("solution"):
+            lines = [ln for ln in cell.source.splitlines()
+                     if "### BEGIN SOLUTION" not in ln and "### END SOLUTION" not in ln]
+            out[meta["grade_id"]] = "\n".join(lines)
+    return out
+
+
+def new_course(course: Path, extra_config: str = "") -> tuple[nbformat.NotebookNode, dict[str, str]]:
+    """Copy the course's config and source/ into `course`, append `extra_config` to its nbgrader_config.py, run
+    generate_assignment; returns the released notebook and the instructor's solution cells (grade_id -> code)."""
+    shutil.copy(ROOT / "assignments" / "nbgrader_config.py", course)
+    if extra_config:
+        with open(course / "nbgrader_config.py", "a") as f:
+            f.write("\n" + extra_config + "\n")
+    shutil.copytree(ROOT / "assignments" / "source", course / "source")
+    run_nbgrader("generate_assignment", ASSIGNMENT, "--force", cwd=course)
+    release = nbformat.read(course / "release" / ASSIGNMENT / f"{ASSIGNMENT}.ipynb", as_version=4)
+    solutions = solution_sources(nbformat.read(course / "source" / ASSIGNMENT / f"{ASSIGNMENT}.ipynb", as_version=4))
+    return release, solutions
+
+
+def write_submission(course: Path, student: str, release: nbformat.NotebookNode, cells: dict[str, str] | None) -> None:
+    """submitted/<student>/<assignment>/<assignment>.ipynb: the release with `cells` (grade_id -> code) put in."""
+    nb = nbformat.from_dict(release)
+    for cell in nb.cells:
+        grade_id = cell.metadata.get("nbgrader", {}).get("grade_id")
+        if cells is not None and grade_id in cells:
+            cell.source = cells[grade_id]
+    folder = course / "submitted" / student / ASSIGNMENT
+    folder.mkdir(parents=True)
+    nbformat.write(nb, folder / f"{ASSIGNMENT}.ipynb")
+
+
+def cell_scores(course: Path, student: str) -> dict[str, float]:
+    """grade_id -> score of every graded cell of the student's notebook, from the course's gradebook."""
+    from nbgrader.api import Gradebook
+
+    with Gradebook(f"sqlite:///{course / 'gradebook.db'}") as gb:
+        nb = gb.find_submission_notebook(ASSIGNMENT, ASSIGNMENT, student)
+        return {grade.name: grade.score for grade in nb.grades}

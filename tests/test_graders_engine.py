@@ -1,0 +1,311 @@
+"""Is engine.judge a trust boundary: does it pass a check only on right numbers, whatever the replies claim?
+
+judge() reads what a student's process sent (graders/worker.py) as untrusted plain data. These tests forge and
+garble replies directly, with no worker: every reply of the wrong form, every wrong number and every cut-short run
+must fail with a message, and a reply built from the reference's own answers must pass (so the tests can pass).
+
+Policy: right numbers delivered against the contract (another float dtype, a NumPy array, a Python number instead
+of a 0-d tensor, an input changed in place) pass with points_lost = engine.SLIP_COST (1) and a note.
+"""
+from __future__ import annotations
+
+import copy
+import math
+
+import pytest
+import torch
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from graders import engine
+from graders.results import CheckResult
+from graders.tasks import tasks_of
+from graders.worker import encode_tensor, encode_value
+
+TASKS = tasks_of("ddpm_core")
+
+
+def _calls(name: str, case) -> list[list[int]] | None:
+    """The model-call log an honest function leaves: the batch's t for eps_loss, t = T−1 … 0 for sample_loop."""
+    if name == "eps_loss":
+        return [list(case.t)]
+    if name == "sample_loop":
+        return [[t] * case.shape[0] for t in reversed(range(case.T))]
+    return None
+
+
+def _reply(output: dict, model_calls=None, **extra) -> dict:
+    return {"kind": "ok", "output": output, "error": None, "changed": [], "model_calls": model_calls, "printed": 0,
+            "warned": None, "seconds": 0.01, **extra}
+
+
+def _honest(plan: engine.Plan) -> list[dict]:
+    """One reply per case, built from the reference's own answer cast to the case's dtype."""
+    return [_reply(encode_value(plan.spec.truth(case, inputs).to(case.dtype)), _calls(plan.spec.name, case))
+            for case, inputs in zip(plan.cases, plan.inputs)]
+
+
+@pytest.fixture(scope="module")
+def q_plan() -> engine.Plan:
+    return engine.plan(TASKS["q_sample"], "sanity")
+
+
+@pytest.fixture(scope="module")
+def loss_plan() -> engine.Plan:
+    return engine.plan(TASKS["eps_loss"], "sanity")
+
+
+def _refused(result: CheckResult, status: str = "error") -> None:
+    assert isinstance(result, CheckResult)
+    assert not result.passed and result.status == status, result.message
+    assert result.message.startswith(f"{result.task}: checked against")
+    assert result.points_lost == 0
+
+
+# ---- the test can pass ------------------------------------------------------------------------------------------
+
+@pytest.mark.parametrize("level", ["sanity", "full"])
+@pytest.mark.parametrize("task", list(TASKS))
+def test_the_references_answers_pass(task, level):
+    """Do replies holding the reference's answers, in each case's dtype, pass every task with no point off?"""
+    plan = engine.plan(TASKS[task], level)
+    result = engine.judge(plan, _honest(plan))
+    assert result.passed and result.status == "passed" and result.points_lost == 0, result.message
+    assert result.cases_run == len(plan.cases) and result.max_abs_error < 1e-5  # float32 rounding only
+
+
+def test_right_numbers_against_the_contract_are_slips(q_plan, loss_plan):
+    """Do right numbers in float64 for float32 inputs, as an ndarray, as a Python number or with an input changed
+    in place pass with SLIP_COST points off, one note each, never more than SLIP_COST in all?"""
+    promoted = [_reply({"tensor": encode_tensor(q_plan.spec.truth(c, i))}) for c, i in zip(q_plan.cases, q_plan.inputs)]
+    assert any(c.dtype == torch.float32 for c in q_plan.cases)
+    result = engine.judge(q_plan, promoted)
+    assert result.passed and result.points_lost == engine.SLIP_COST == 1
+    assert result.notes == ["q_sample returned float64 for float32 inputs; cast the schedule's coefficients to x's "
+                            "dtype (e.g. alpha_bar[t].to(x0.dtype)) so the result keeps it"]
+
+    replies = _honest(q_plan)
+    replies[0]["output"] = {"ndarray": replies[0]["output"]["tensor"]}
+    replies[1]["changed"] = [0, 2]
+    result = engine.judge(q_plan, replies)
+    assert result.passed and result.points_lost == engine.SLIP_COST
+    assert [n.split(";")[0] for n in result.notes] == ["q_sample returned a NumPy array",
+                                                       "q_sample changed its input x0 in place",
+                                                       "q_sample changed its input noise in place"]
+
+    numbers = [_reply({"number": loss_plan.spec.truth(c, i).item()}, _calls("eps_loss", c))
+               for c, i in zip(loss_plan.cases, loss_plan.inputs)]
+    result = engine.judge(loss_plan, numbers)
+    assert result.passed and result.points_lost == engine.SLIP_COST and ".item()" in result.notes[0]
+
+
+# ---- replies of the wrong form ----------------------------------------------------------------------------------
+
+def _garble(plan: engine.Plan, how) -> list:
+    replies = _honest(plan)
+    replies[-1] = how(copy.deepcopy(replies[-1]))
+    return replies
+
+
+def _tensor(reply: dict) -> dict:
+    return reply["output"]["tensor"]
+
+
+def _set(d: dict, **kw) -> dict:
+    d.update(kw)
+    return d
+
+
+GARBLED = {
+    "not-a-dict": lambda r: [r],
+    "text": lambda r: "ok",
+    "none": lambda r: None,
+    "unknown-kind": lambda r: _set(r, kind="passed"),
+    "no-kind": lambda r: {k: v for k, v in r.items() if k != "kind"},
+    "no-output": lambda r: _set(r, output=None),
+    "output-not-a-dict": lambda r: _set(r, output=[1.0]),
+    "output-extra-key": lambda r: _set(r, output={**r["output"], "number": 1.0}),
+    "output-unknown-kind": lambda r: _set(r, output={"pickle": _tensor(r)}),
+    "tensor-extra-key": lambda r: _set(_tensor(r), passed=True) and r,
+    "data-longer-than-shape": lambda r: _set(_tensor(r), data=_tensor(r)["data"] + [0.0]) and r,
+    "data-shorter-than-shape": lambda r: _set(_tensor(r), data=_tensor(r)["data"][:-1]) and r,
+    "strings-in-data": lambda r: _set(_tensor(r), data=[str(v) for v in _tensor(r)["data"]]) and r,
+    "unknown-dtype": lambda r: _set(_tensor(r), dtype="float8") and r,
+    "number-beyond-float64": lambda r: _set(_tensor(r), data=[10**400] * len(_tensor(r)["data"])) and r,
+    "error-not-a-dict": lambda r: {"kind": "error", "error": "ZeroDivisionError"},
+    "error-a-list": lambda r: {"kind": "error", "error": ["x"]},
+    "error-type-not-text": lambda r: {"kind": "error", "error": {"type": 7, "message": "m"}},
+    "warned-not-text": lambda r: _set(r, warned=["x"]),
+    "changed-out-of-range": lambda r: _set(r, changed=[4]),
+    "changed-negative": lambda r: _set(r, changed=[-1]),
+    "changed-text": lambda r: _set(r, changed=["0"]),
+    "changed-not-a-list": lambda r: _set(r, changed="x0"),
+}
+
+
+@pytest.mark.parametrize("how", list(GARBLED), ids=list(GARBLED))
+def test_a_reply_of_the_wrong_form_never_passes(q_plan, how):
+    """Is a reply of the wrong form refused as out of protocol (status error), with a message, and never passed?"""
+    result = engine.judge(q_plan, _garble(q_plan, GARBLED[how]))
+    _refused(result, "error")
+    assert "out of protocol" in result.message, result.message
+
+
+@pytest.mark.parametrize("log", [
+    pytest.param("0, 5, 9", id="text"),
+    pytest.param([0, 5, 9], id="ints-not-lists"),
+    pytest.param([[0, 5, 9.0]], id="float-t"),
+    pytest.param([[True, False, True]], id="bools"),
+    pytest.param({"0": [0]}, id="dict"),
+])
+def test_a_model_call_log_of_the_wrong_type_never_passes(loss_plan, log):
+    """Is a model-call log that is not a list of lists of ints refused as out of protocol?"""
+    replies = _honest(loss_plan)
+    replies[0]["model_calls"] = log
+    _refused(engine.judge(loss_plan, replies))
+
+
+def test_more_replies_than_cases_never_pass(q_plan):
+    """Is an extra reply, even a right one, refused as out of protocol?"""
+    replies = _honest(q_plan)
+    result = engine.judge(q_plan, replies + replies[-1:])
+    _refused(result)
+    assert "more replies than cases" in result.message
+
+
+# ---- replies of the right form with the wrong numbers ----------------------------------------------------------
+
+def test_right_shape_wrong_numbers_fail(q_plan):
+    """Does a well-formed tensor of the right shape and dtype with wrong numbers fail as `wrong`, measured?"""
+    replies = _honest(q_plan)
+    data = _tensor(replies[1])["data"]
+    _tensor(replies[1])["data"] = [v + 0.01 for v in data]
+    result = engine.judge(q_plan, replies)
+    _refused(result, "wrong")
+    assert 0.009 < result.max_abs_error < 0.011 and result.cases_failed == 1
+
+
+def test_the_inputs_sent_back_fail(q_plan):
+    """Does returning an input (x0 or the noise) instead of x_t fail?"""
+    for index in (0, 2):
+        replies = [_reply(encode_value(inputs[index])) for inputs in q_plan.inputs]
+        _refused(engine.judge(q_plan, replies), "wrong")
+
+
+@pytest.mark.parametrize("bad", [math.nan, math.inf, -math.inf])
+def test_nan_and_inf_fail(q_plan, loss_plan, bad):
+    """Does NaN or inf fail as bad_output, in a tensor or as a Python number (NaN compares as no error at all)?"""
+    replies = _honest(q_plan)
+    _tensor(replies[0])["data"][0] = bad
+    result = engine.judge(q_plan, replies)
+    _refused(result, "bad_output")
+    assert "NaN or inf" in result.message and "t = [" in result.message
+    numbers = [_reply({"number": bad}, _calls("eps_loss", c)) for c in loss_plan.cases]
+    result = engine.judge(loss_plan, numbers)
+    _refused(result, "bad_output")
+    assert "NaN or inf" in result.message
+
+
+@pytest.mark.parametrize("field, value, words", [
+    ("dtype", "int64", "returned a int64 result"),
+    ("dtype", "bool", "returned a bool result"),
+    ("device", "cuda:0", "on cuda:0"),
+])
+def test_right_numbers_with_a_wrong_dtype_or_device_fail(q_plan, field, value, words):
+    """Do integer or boolean results, or results claimed to be off the CPU, fail as bad_output?"""
+    replies = _honest(q_plan)
+    tensor = _tensor(replies[0])
+    tensor[field] = value
+    if value in ("int64", "bool"):
+        tensor["data"] = [int(v) for v in tensor["data"]]
+    result = engine.judge(q_plan, replies)
+    _refused(result, "bad_output")
+    assert words in result.message
+
+
+def test_wrong_shape_fails(q_plan):
+    """Does the right numbers in the wrong shape fail as bad_output, naming both shapes?"""
+    replies = _honest(q_plan)
+    tensor = _tensor(replies[0])
+    tensor["shape"] = [math.prod(tensor["shape"])]
+    result = engine.judge(q_plan, replies)
+    _refused(result, "bad_output")
+    assert "returned shape (6,); expected (3, 2)" in result.message
+
+
+def test_a_forged_model_call_log_shows(loss_plan):
+    """Does the spy's log count: right numbers with the model called at t + 1 fail, naming the mistake?"""
+    replies = _honest(loss_plan)
+    replies[0]["model_calls"] = [[t + 1 for t in loss_plan.cases[0].t]]
+    result = engine.judge(loss_plan, replies)
+    _refused(result, "wrong")
+    assert result.diagnosis == "model_t_plus_1"
+
+
+def test_a_claimed_integrity_or_missing_reply_fails(q_plan):
+    """Does a reply saying `integrity` or `missing` fail at once, whatever it names?"""
+    result = engine.judge(q_plan, [{"kind": "integrity", "touched": [7]}])
+    _refused(result)
+    result = engine.judge(q_plan, [{"kind": "integrity", "touched": ["import reference"]}])
+    assert not result.passed and result.status == "integrity" and "import reference" in result.message
+    result = engine.judge(q_plan, [{"kind": "missing", "other": "int"}])
+    assert not result.passed and result.status == "missing" and "got int" in result.message
+
+
+# ---- runs cut short ---------------------------------------------------------------------------------------------
+
+@pytest.mark.parametrize("kept", [0, 1])
+def test_replies_cut_short_by_an_exit_are_exit(q_plan, kept):
+    """Does a run that stopped (its process ended) after `kept` right replies fail with the runner's status?"""
+    why = "its process ended (exit code 3): os._exit, posix._exit, a crash in native code, or memory beyond 6 GiB."
+    result = engine.judge(q_plan, _honest(q_plan)[:kept], stopped=("exit", why))
+    _refused(result, "exit")
+    assert why in result.message and result.cases_run == kept + 1
+
+
+def test_replies_cut_short_without_a_reason_are_a_timeout(q_plan):
+    """Does a run that sent fewer replies than cases, with no reason given, fail as a timeout?"""
+    result = engine.judge(q_plan, _honest(q_plan)[:1])
+    _refused(result, "timeout")
+
+
+@pytest.mark.parametrize("kind", ["error", "timeout", "memory", "exit"])
+def test_a_call_that_did_not_return_fails_with_its_kind(q_plan, kind):
+    """Is a reply saying the call raised, overran, ran out of memory or exited a failure of that kind?"""
+    reply = {"kind": kind, "error": {"type": "ZeroDivisionError", "message": "division by zero", "where": ""}}
+    result = engine.judge(q_plan, _honest(q_plan)[:1] + [reply])
+    _refused(result, kind)
+
+
+# ---- anything at all --------------------------------------------------------------------------------------------
+
+JSON = st.recursive(st.none() | st.booleans() | st.integers() | st.floats() | st.text(max_size=5),
+                    lambda inner: st.lists(inner, max_size=4) | st.dictionaries(st.text(max_size=6), inner, max_size=4),
+                    max_leaves=12)
+PATHS = st.sampled_from([(), ("kind",), ("output",), ("output", "tensor"), ("output", "tensor", "data"),
+                         ("output", "tensor", "shape"), ("output", "tensor", "dtype"), ("changed",), ("error",),
+                         ("model_calls",), ("printed",), ("warned",), ("touched",), ("other",)])
+
+
+@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(which=st.integers(0, 1), path=PATHS, value=JSON, kind=st.sampled_from([None, *engine.KINDS]),
+       task=st.sampled_from(["q_sample", "eps_loss"]))
+def test_any_mutated_reply_is_judged_without_crashing(which, path, value, kind, task):
+    """Does judge survive any JSON put anywhere in an honest reply, its kind changed or not, passing only if the
+    numbers stayed right?"""
+    plan = engine.plan(TASKS[task], "sanity")
+    replies = _honest(plan)
+    honest = copy.deepcopy(replies)
+    if kind:
+        replies[which]["kind"] = kind
+    if not path:
+        replies[which] = value
+    else:
+        target = replies[which]
+        for key in path[:-1]:
+            target = target[key]
+        target[path[-1]] = value
+    result = engine.judge(plan, replies)
+    assert isinstance(result, CheckResult) and result.message
+    if result.passed:
+        assert [r["output"] for r in replies] == [r["output"] for r in honest] or result.points_lost == 1
