@@ -1,11 +1,14 @@
 #!/usr/bin/env bash
 # Installs what the tests need into .venv and runs the whole suite. The README's test command; CI runs it too.
-# As root it also installs Debian's bubblewrap (the sandbox student code is graded in) and chromium (browser tests).
+# As root it also installs Debian's bubblewrap (the sandbox student code is graded in), chromium (browser tests) and
+# postgresql (a throwaway gradebook server, tests/postgres.py).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 missing=()
 command -v bwrap >/dev/null || missing+=(bubblewrap)
 [ -x /usr/bin/chromium ] || missing+=(chromium chromium-driver)
+# Debian keeps initdb in /usr/lib/postgresql/<version>/bin, off PATH
+compgen -G '/usr/lib/postgresql/*/bin/initdb' >/dev/null || command -v initdb >/dev/null || missing+=(postgresql)
 if [ ${#missing[@]} -gt 0 ] && command -v apt-get >/dev/null && [ "$(id -u)" = 0 ]; then
   { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${missing[@]}" >/dev/null; } \
     || echo "warning: could not install ${missing[*]} from Debian; the tests that need them will be skipped" >&2
