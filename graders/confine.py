@@ -16,8 +16,7 @@ simply not there.
 
 `sandbox` starts bubblewrap under util-linux's prlimit, which sets hard and soft RLIMIT_AS, RLIMIT_NPROC (per
 user, hence a uid per concurrent sandbox), RLIMIT_CPU, RLIMIT_FSIZE and RLIMIT_NOFILE, so no code inside can raise
-them; and, where this process can make memory cgroups (as root, v1 or v2), in a group of its own whose limit holds
-all of the sandbox's processes together (RLIMIT_AS holds each alone, so 64 of them could still fill the host). Wall-clock limits are the caller's: it kills the process group (graders/runner.py, graders/kernel.py).
+them. Wall-clock limits are the caller's: it kills the process group (graders/runner.py, graders/kernel.py).
 
 Where bubblewrap is missing or cannot start, `sandbox` runs the command unconfined but for the limits, and
 `isolation_problem()` says why: callers print NOT_ISOLATED loudly.
@@ -129,69 +128,18 @@ def bwrap_command(command: list[str], mounts: Mounts, uid: int) -> list[str]:
 
 def reap(uid: int, timeout_s: float = 5.0) -> None:
     """Kill every process of the sandbox user `uid` and wait until none is left (only where sandboxes have users
-    of their own: isolated, as root); then remove its memory cgroup."""
-    if os.geteuid() == 0 and isolation_problem() is None and uid >= BASE_UID:
-        deadline = time.monotonic() + timeout_s
-        while time.monotonic() < deadline:
-            pids = [pid for pid in _pids() if _uid_of(pid) == uid]
-            if not pids:
-                break
-            for pid in pids:
-                with contextlib.suppress(ProcessLookupError):
-                    os.kill(pid, signal.SIGKILL)
-            time.sleep(0.01)
-    group = _memory_root()
-    if group is not None:
-        with contextlib.suppress(OSError):
-            (group / f"ddpm-lab-{uid}").rmdir()
-
-
-@functools.lru_cache(maxsize=None)
-def _memory_root() -> Path | None:
-    """This process's own memory cgroup (cgroup v1's memory hierarchy, or v2's unified one), where sandboxes' groups
-    go; None where this process cannot make groups there (not root, no memory controller)."""
-    if os.geteuid() != 0:
-        return None
-    try:
-        lines = Path("/proc/self/cgroup").read_text().splitlines()
-    except OSError:
-        return None
-    for line in lines:
-        _, controllers, path = line.split(":", 2)
-        if "memory" in controllers.split(","):
-            root = Path("/sys/fs/cgroup/memory") / path.lstrip("/")
-        elif controllers == "" and "memory" in _read(Path("/sys/fs/cgroup/cgroup.subtree_control")):
-            root = Path("/sys/fs/cgroup") / path.lstrip("/")
-        else:
-            continue
-        if root.is_dir() and os.access(root, os.W_OK):
-            return root
-    return None
-
-
-def _read(path: Path) -> str:
-    try:
-        return path.read_text()
-    except OSError:
-        return ""
-
-
-def memory_cgroup(uid: int, limit_bytes: int) -> Path | None:
-    """The memory cgroup of sandbox user `uid`, made if need be, capping everything in it at `limit_bytes` in all
-    (RLIMIT_AS caps each process alone); None where none can be made. reap(uid) removes it."""
-    root = _memory_root()
-    if root is None:
-        return None
-    group = root / f"ddpm-lab-{uid}"
-    try:
-        group.mkdir(exist_ok=True)
-        for name in ("memory.limit_in_bytes", "memory.max"):  # cgroup v1, v2
-            if (group / name).exists():
-                (group / name).write_text(str(limit_bytes))
-                return group
-    except OSError:
-        return None
-    return None
+    of their own: isolated, as root)."""
+    if os.geteuid() != 0 or isolation_problem() is not None or uid < BASE_UID:
+        return
+    deadline = time.monotonic() + timeout_s
+    while time.monotonic() < deadline:
+        pids = [pid for pid in _pids() if _uid_of(pid) == uid]
+        if not pids:
+            return
+        for pid in pids:
+            with contextlib.suppress(ProcessLookupError):
+                os.kill(pid, signal.SIGKILL)
+        time.sleep(0.01)
 
 
 def _pids() -> list[int]:
@@ -230,15 +178,9 @@ def isolation_problem() -> str | None:
 def sandbox(command: list[str], mounts: Mounts, uid: int,
             limits: Limits) -> tuple[list[str], dict[str, str] | None, Path | None]:
     """(argv, env, cwd) for subprocess: bubblewrap's command line under `limits` where it works (env and cwd then
-    None: the sandbox sets its own), else the bare command under the limits, same environment and folder.
-
-    Where a memory cgroup can be made, the command first moves itself into the uid's group (memory_cgroup), so the
-    sandbox's processes together stay within limits.memory_gib; call reap(uid) when it is over.
-    """
-    group = memory_cgroup(uid, int(limits.memory_gib * 2**30))
-    enter = ["sh", "-c", 'echo $$ > "$0" && exec "$@"', str(group / "cgroup.procs")] if group else []
+    None: the sandbox sets its own), else the bare command under the limits, same environment and folder."""
     if isolation_problem() is None:
-        return enter + limits.command() + bwrap_command(command, mounts, uid), None, None
+        return limits.command() + bwrap_command(command, mounts, uid), None, None
     env = {"PATH": os.environ.get("PATH", ""), "HOME": os.environ.get("HOME", "/tmp"), "OMP_NUM_THREADS": "1",
            "MPLBACKEND": "agg", **mounts.env}
-    return enter + limits.command() + command, env, mounts.cwd
+    return limits.command() + command, env, mounts.cwd

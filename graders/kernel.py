@@ -29,7 +29,7 @@ from pathlib import Path
 from jupyter_client import AsyncKernelManager
 from traitlets import Float
 
-from .confine import BASE_UID, ROOT, Limits, Mounts, reap, sandbox
+from .confine import BASE_UID, ROOT, Limits, Mounts, sandbox
 
 KERNEL_UID = BASE_UID  # the kernel's sandbox user; grading workers use BASE_UID + 1 + slot
 KERNEL_LIMITS = Limits(memory_gib=8.0)
@@ -114,8 +114,6 @@ def main(argv: list[str]) -> int:
         kernel.wait()
         print(f"graders.kernel: the notebook's kernel ran past {wall_s:g} s and was stopped", file=sys.stderr)
         return 1
-    finally:
-        reap(KERNEL_UID)  # whatever of the sandbox is left, and its memory cgroup
 
 
 if __name__ == "__main__":
