@@ -4,11 +4,13 @@
     write_submission(course, "alice", release, solutions)         # submitted/alice/ddpm_core/ddpm_core.ipynb
     run_nbgrader("autograde", ASSIGNMENT, "--create", cwd=course)
     cell_scores(course, "alice")                                  # grade_id -> score, from the gradebook
+    exported_scores(course)                                       # student -> (raw, max), from grades.csv
 
 Used by tests/test_assignment_pipeline.py (planted mistakes) and tests/test_assignment_hostile.py (attacks).
 """
 from __future__ import annotations
 
+import csv
 import os
 import shutil
 import subprocess
@@ -82,3 +84,9 @@ def cell_scores(course: Path, student: str) -> dict[str, float]:
     with Gradebook(f"sqlite:///{course / 'gradebook.db'}") as gb:
         nb = gb.find_submission_notebook(ASSIGNMENT, ASSIGNMENT, student)
         return {grade.name: grade.score for grade in nb.grades}
+
+
+def exported_scores(course: Path) -> dict[str, tuple[float, float]]:
+    """student -> (raw_score, max_score), as `nbgrader export` wrote them to the course's grades.csv."""
+    with open(course / "grades.csv") as f:
+        return {row["student_id"]: (float(row["raw_score"]), float(row["max_score"])) for row in csv.DictReader(f)}
