@@ -37,15 +37,21 @@ def nbgrader(*args: str, cwd: Path) -> None:
         raise RuntimeError(f"nbgrader {' '.join(args)} failed:\n{proc.stderr[-3000:]}")
 
 
-def submissions(n: int) -> list[dict[str, str] | None]:
-    """n cell-replacement maps: None is the instructor's solution, else {task: planted cell source}."""
-    planted = []
+def planted(slow: bool) -> list[dict[str, str]]:
+    """{task: cell source} of every planted file of tests/graders/submissions/: those that burn a time limit only
+    if `slow`, the others only if not."""
+    out = []
     for path in sorted((ROOT / "tests" / "graders" / "submissions").glob("*.py")):
         source = path.read_text()
         expect = re.search(r"^# expect(?:-status)?: (\w+)", source, re.M).group(1)
-        if expect not in SLOW_STATUSES:
-            planted.append({re.search(r"^# task: (\w+)", source, re.M).group(1): source})
-    pool = [None] + planted
+        if (expect in SLOW_STATUSES) == slow:
+            out.append({re.search(r"^# task: (\w+)", source, re.M).group(1): source})
+    return out
+
+
+def submissions(n: int) -> list[dict[str, str] | None]:
+    """n cell-replacement maps: None is the instructor's solution, else {task: planted cell source}."""
+    pool = [None] + planted(slow=False)
     return [pool[i % len(pool)] for i in range(n)]
 
 
@@ -56,7 +62,8 @@ c.Autograde.autograde_preprocessors = [Execute, IgnorePattern, ClearMetadataPrep
 """
 
 
-def autograde_seconds(n: int, course: Path, in_kernel: bool = False) -> float:
+def build_course(course: Path, replacements: list[dict[str, str] | None], in_kernel: bool = False) -> None:
+    """A copy of the course in `course`, generated, with one submission per entry of `replacements` (student00 …)."""
     shutil.copy(ROOT / "assignments" / "nbgrader_config.py", course)
     if in_kernel:
         with open(course / "nbgrader_config.py", "a") as f:
@@ -68,16 +75,20 @@ def autograde_seconds(n: int, course: Path, in_kernel: bool = False) -> float:
     solutions = {c.metadata["nbgrader"]["grade_id"]: "\n".join(
         ln for ln in c.source.splitlines() if "### BEGIN SOLUTION" not in ln and "### END SOLUTION" not in ln)
         for c in source.cells if c.metadata.get("nbgrader", {}).get("solution")}
-    for i, replace in enumerate(submissions(n)):
+    for i, replace in enumerate(replacements):
         nb = nbformat.from_dict(release)
         cells = {**solutions, **(replace or {})}
         for cell in nb.cells:
             grade_id = cell.metadata.get("nbgrader", {}).get("grade_id")
             if grade_id in cells:
                 cell.source = cells[grade_id]
-        folder = course / "submitted" / f"student{i:02d}" / ASSIGNMENT
+        folder = course / "submitted" / f"student{i:03d}" / ASSIGNMENT
         folder.mkdir(parents=True)
         nbformat.write(nb, folder / f"{ASSIGNMENT}.ipynb")
+
+
+def autograde_seconds(n: int, course: Path, in_kernel: bool = False) -> float:
+    build_course(course, submissions(n), in_kernel)
     start = time.perf_counter()
     nbgrader("autograde", ASSIGNMENT, "--create", cwd=course)
     return time.perf_counter() - start

@@ -22,12 +22,23 @@ PUBLIC_WARNING = ("the hidden cases use the public seed (no c.HiddenCases.seed_f
 
 
 def course_seed(path: Path) -> int:
-    """The seed stored at `path`, made (40 random bits, readable by its owner only) if the file does not exist."""
+    """The seed stored at `path`, made (40 random bits, readable by its owner only) if the file does not exist.
+
+    Graders that start at once (Dask workers on a new course) all get the first one made: the seed is written to
+    a file of its own, then linked to `path` only if nothing is there yet, so `path` never holds a partial seed.
+    """
     path = Path(path)
     if not path.exists():
-        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        draft = path.with_name(f".{path.name}.{os.getpid()}.{secrets.token_hex(4)}")
+        fd = os.open(draft, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
         with os.fdopen(fd, "w") as f:
             f.write(f"{secrets.randbits(40)}\n")
+        try:
+            os.link(draft, path)
+        except FileExistsError:
+            pass  # another grader made it first: everyone uses theirs
+        finally:
+            os.unlink(draft)
     text = path.read_text().strip()
     if not text.isdigit():
         raise ValueError(f"{path} must hold one non-negative integer (the hidden cases' seed); got {text[:40]!r}")

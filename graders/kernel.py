@@ -29,9 +29,9 @@ from pathlib import Path
 from jupyter_client import AsyncKernelManager
 from traitlets import Float
 
-from .confine import BASE_UID, ROOT, Limits, Mounts, sandbox
+from .confine import ROOT, Limits, Mounts, sandbox
+from .sandbox_users import lease
 
-KERNEL_UID = BASE_UID  # the kernel's sandbox user; grading workers use BASE_UID + 1 + slot
 KERNEL_LIMITS = Limits(memory_gib=8.0)
 # The launcher runs unconfined, in the notebook's folder, which holds whatever the student handed in beside the
 # notebook (nbgrader copies it all): `python -m graders.kernel` there would import a submitted graders/kernel.py.
@@ -92,15 +92,20 @@ def main(argv: list[str]) -> int:
         raise SystemExit("usage: python -m graders.kernel --wall SECONDS -- KERNEL COMMAND…")
     wall_s = float(argv[1])
     command = argv[argv.index("--") + 1:]
+    with lease("kernel") as uid:  # held while the kernel lives: no other kernel on this machine runs as uid
+        return _run_kernel(command, uid, wall_s)
+
+
+def _run_kernel(command: list[str], uid: int, wall_s: float) -> int:
     connection = _connection_file(command)
     sockets = connection.parent
     if os.geteuid() == 0:  # the sandbox user must read the connection file and make its sockets here
         for path in (sockets, connection):
-            os.chown(path, KERNEL_UID, KERNEL_UID)
+            os.chown(path, uid, uid)
     # The kernel starts in its own empty /tmp, not in the notebook's folder: nbgrader copies into that folder whatever
     # was handed in beside the notebook, links' targets included, so it may hold course files.
     mounts = Mounts(read_only=(ROOT / "graders", ROOT / "reference"), writable=(sockets,), env={"PYTHONPATH": str(ROOT)})
-    command_line, env, cwd = sandbox(command, mounts, KERNEL_UID, KERNEL_LIMITS)
+    command_line, env, cwd = sandbox(command, mounts, uid, KERNEL_LIMITS)
     kernel = subprocess.Popen(command_line, env=env, cwd=cwd,
                               stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     if os.geteuid() == 0:

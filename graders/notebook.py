@@ -6,17 +6,18 @@ nbgrader skips too); it runs their top-level statements one by one (graders/work
 """
 from __future__ import annotations
 
-from pathlib import Path
-
 import nbformat
 
 
-def read(path: Path) -> nbformat.NotebookNode:
-    """The notebook at `path`; raises ValueError if it is not a readable notebook."""
+def reads(text: str | None, name: str) -> nbformat.NotebookNode:
+    """The notebook whose JSON is `text` (None: a file that could not be read as UTF-8 text); raises ValueError
+    naming `name` if it is not a readable notebook."""
+    if text is None:
+        raise ValueError(f"{name} could not be read as UTF-8 text")
     try:
-        return nbformat.read(str(path), as_version=4)
-    except Exception as e:  # noqa: BLE001 - any unreadable file is reported the same way
-        raise ValueError(f"{path} is not a readable notebook: {type(e).__name__}: {str(e)[:200]}") from e
+        return nbformat.reads(text, as_version=4)
+    except Exception as e:  # noqa: BLE001 - any unreadable notebook is reported the same way
+        raise ValueError(f"{name} is not a readable notebook: {type(e).__name__}: {str(e)[:200]}") from e
 
 
 def _nbgrader(cell) -> dict:

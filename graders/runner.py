@@ -1,6 +1,6 @@
 """Grading one submission: its code runs in a confined worker, the grader judges what comes back.
 
-    graded = grade_cells(cells, [plan(spec, level) for …], slot=0)   # graded.results[(task, level)]
+    graded = grade_cells(cells, [plan(spec, level) for …])   # graded.results[(task, level)]
 
 The worker (graders/worker.py) runs in a sandbox of its own (graders/confine.py) and sends plain JSON lines.
 This process trusts none of it: it checks each message's form and order, gives every check a wall-clock
@@ -33,9 +33,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from . import engine
-from .confine import BASE_UID, Limits, Mounts, isolation_problem, reap, sandbox
+from .confine import Limits, Mounts, isolation_problem, reap, sandbox
 from .engine import Plan
 from .results import CheckResult
+from .sandbox_users import lease
 
 LOAD_TIMEOUT_S = 60.0  # for starting the worker and running the notebook's top-level statements
 CHECK_TIMEOUT_S = 40.0  # per check: the worker's own limit (engine.UNIT_TIME_LIMIT_S) plus one stuck call and slack
@@ -70,9 +71,9 @@ def worker_kit() -> Path:
 class _Worker:
     """One worker process and its pipe, read line by line against a deadline."""
 
-    def __init__(self, job: dict, slot: int, limits: Limits):
+    def __init__(self, job: dict, uid: int, limits: Limits):
         kit = worker_kit()
-        self.uid = BASE_UID + 1 + slot
+        self.uid = uid
         argv, env, cwd = sandbox([sys.executable, "-s", "-m", "graders.worker"],
                                  Mounts(read_only=(kit,), env={"PYTHONPATH": str(kit)}), self.uid, limits)
         self.process = subprocess.Popen(argv, stdin=subprocess.PIPE, stdout=subprocess.PIPE,
@@ -139,18 +140,22 @@ def _why(reason: str, code: int | None, limits: Limits, seconds: float) -> tuple
                     f"memory beyond {limits.memory_gib:g} GiB.")
 
 
-def grade_cells(cells: list[dict], plans: list[Plan], slot: int = 0, limits: Limits = Limits(),
-                check_timeout_s: float = CHECK_TIMEOUT_S) -> Graded:
+def grade_cells(cells: list[dict], plans: list[Plan], limits: Limits = Limits(),
+                check_timeout_s: float = CHECK_TIMEOUT_S, uid: int | None = None) -> Graded:
     """Run every plan on the notebook `cells` ({label, source, solution}) in confined workers; see the module doc.
 
-    slot: which sandbox user to run as (one per concurrent grading, so process limits stay per submission).
+    uid: the sandbox user to run as, for a caller holding a lease (graders/sandbox_users.py); by default this
+    grading leases a worker user of its own, so process limits stay per submission however many run at once.
     """
+    if uid is None:
+        with lease("worker") as uid:
+            return grade_cells(cells, plans, limits, check_timeout_s, uid)
     graded = Graded(not_isolated=isolation_problem())
     start = time.monotonic()
     todo = list(plans)
     while todo:
         job = {"cells": cells, "units": [p.unit() for p in todo]}
-        worker = _Worker(job, slot, limits)
+        worker = _Worker(job, uid, limits)
         graded.processes += 1
         done = _run(worker, todo, graded, limits, check_timeout_s)
         todo = todo[done:]

@@ -41,3 +41,16 @@ def pytest_collection_modifyitems(config, items):
             item.add_marker(skip_cuda)
         if "browser" in item.keywords and shutil.which("chromium") is None:
             item.add_marker(skip_browser)
+
+
+@pytest.fixture(scope="session")
+def dask_pair():
+    """A Dask client of a LocalCluster of two worker processes, as graders/cluster.py starts by default, with the
+    TA tool already imported on both (so timings see grading, not the workers' start)."""
+    import importlib
+
+    from graders.cluster import dask_client
+
+    with dask_client(None, 2) as client:
+        client.run(importlib.import_module, "graders.compare.grade")
+        yield client

@@ -1,7 +1,9 @@
 """Can a hostile notebook game `nbgrader autograde`, hurt another student, or stop the batch?
 
 A temporary copy of the lab (its graders/ and reference/, and the course as its assignments/, tests/course.py),
-so that the attacks aim at the very files the grader runs, and one real `nbgrader autograde` for the whole class:
+so that the attacks aim at the very files the grader runs, and one `python -m graders.autograde` for the whole class
+(nbgrader's own autograde, one student per Dask task, two students at a time, so attacks also run beside other
+students' grading):
 - "honest" (the instructor's solutions: 25/25), "blank" (the untouched release: 0/25), and two honest victims,
   "victim-a" and "victim-b", whom the attackers go after (25 each, their submissions untouched);
 - one attacker per attack in ATTACKS. An attacker keeps the instructor's solutions but for the task it attacks,
@@ -11,8 +13,8 @@ so that the attacks aim at the very files the grader runs, and one real `nbgrade
   worker while it loads the notebook (`loses_all`) cost the whole notebook instead (graders/runner.py: "a worker
   that dies, stalls or misbehaves while loading the notebook costs every remaining check"), and must score 0.
 
-Attackers sort before everyone else, so nbgrader grades them first: the victims' notebooks are graded after every
-attack has run. Then we check that nothing outside nbgrader's own output changed (the course, the copy's
+Attackers sort before everyone else, so they are graded first (two at a time): the victims' notebooks are graded
+after the attacks have run, the last attack at most beside them. Then we check that nothing outside nbgrader's own output changed (the course, the copy's
 graders/ and reference/, the worker's kit), that no marker file appeared (there, or in this repository), that the
 batch finished with a grade for every student, and that no process of a sandbox user outlived the batch. The TA
 tool (`python -m graders.compare`) grades the same class and must agree.
@@ -42,6 +44,7 @@ from course import ASSIGNMENT, ROOT, TASKS, TOTAL, cell_scores, new_course, run_
 from graders import engine
 from graders.cases import PUBLIC_SEED
 from graders.confine import BASE_UID, isolation_problem
+from graders.sandbox_users import USERS_PER_POOL
 
 pytestmark = pytest.mark.slow
 
@@ -50,7 +53,7 @@ FAST_CONFIG = "c.Execute.timeout = 10\nc.ConfinedKernelManager.wall_s = 60"
 SEED = "731942856113"  # the course's secret hidden-case seed; it must not leak into any student's output
 MARK = "HOSTILE"  # in the name or content of everything an attack writes
 VICTIMS = ("victim-a", "victim-b")
-SANDBOX_UIDS = range(BASE_UID, BASE_UID + 64)  # the kernel's user and the grading workers' (one per slot)
+SANDBOX_UIDS = range(BASE_UID, BASE_UID + 2 * USERS_PER_POOL)  # the kernels' and the grading workers' users
 
 confined = pytest.mark.skipif(os.geteuid() != 0 or isolation_problem() is not None,
                               reason=f"hostile notebooks need a working sandbox run as root "
@@ -837,14 +840,14 @@ def graded(template, tmp_path_factory) -> Graded:
     before = snapshot(lab)
     started = time.time()
     start = time.perf_counter()
-    proc = run_nbgrader("autograde", ASSIGNMENT, "--create", cwd=course, env={"PYTHONPATH": str(lab)}, check=False)
+    proc = subprocess.run([sys.executable, "-m", "graders.autograde", ASSIGNMENT, "--course", str(course), "--workers",
+                           "2", "--no-progress"], cwd=lab, env={**os.environ, "PYTHONPATH": str(lab)},
+                          capture_output=True, text=True, timeout=900)
     seconds = time.perf_counter() - start
     leftovers = sandbox_processes(started)
     after = snapshot(lab)
     kits = worker_kits(started)
-    timings = re.findall(r"(\S+): graded \d+ checks in ([\d.]+) s \((\d+) worker", proc.stdout + proc.stderr)
-    print(f"autograde: {len(expected)} submissions in {seconds:.0f} s; grading worker per student: "
-          + ", ".join(f"{s} {t} s/{n}" for s, t, n in timings))
+    print(f"autograde: {len(expected)} submissions in {seconds:.0f} s on 2 workers")
     return Graded(lab, course, proc, seconds, before, after, leftovers, kits, started, expected)
 
 
@@ -867,7 +870,7 @@ def cell_outputs(course: Path, student: str) -> str:
 
 @confined
 def test_batch_completes_with_a_grade_for_everyone(graded):
-    """Does one autograde of the whole hostile class exit 0 and leave a grade row for every student?"""
+    """Does one parallel autograde of the whole hostile class exit 0 and leave a grade row for every student?"""
     out = graded.proc.stdout[-3000:] + graded.proc.stderr[-3000:]
     assert graded.proc.returncode == 0, out
     from nbgrader.api import Gradebook

@@ -1,11 +1,9 @@
-"""Does grade_class grade students side by side, each concurrent one as a sandbox user of its own?"""
+"""Does grade_class grade students side by side on a Dask cluster, and grade an unreadable notebook as missing?"""
 from __future__ import annotations
 
-import threading
 import time
 
 from compare_class import solutions, write_notebook
-from graders import runner
 from graders.compare import Submission, grade_class
 
 SLOW_ONCE = '''import time
@@ -22,41 +20,31 @@ def q_sample(x0, t, noise, alpha_bar):
 '''
 
 
-def test_two_jobs_grade_two_students_at_once(tmp_path):
-    """With two students who each sleep 3 s, is --jobs 2 at least 1.5 s faster than --jobs 1?"""
+def test_two_workers_grade_two_students_at_once(tmp_path, dask_pair):
+    """With two students who each sleep 3 s, on a cluster of 2 workers, does the class take at least 2 s less than
+    the two gradings' own times added up (so they overlapped), each passing, in the submissions' order?"""
     base = solutions()
-    subs = [Submission(s, write_notebook(tmp_path, s, {**base, "q_sample": SLOW_ONCE})) for s in ("a", "b")]
+    subs = [Submission(s, write_notebook(tmp_path, s, {**base, "q_sample": SLOW_ONCE})) for s in ("b", "a")]
     start = time.perf_counter()
-    serial = grade_class(subs, jobs=1, progress=False)
-    serial_s = time.perf_counter() - start
-    start = time.perf_counter()
-    parallel = grade_class(subs, jobs=2, progress=False)
-    parallel_s = time.perf_counter() - start
-    assert all(r["passed"] for run in serial + parallel for r in run.results.values())
-    assert [run.student for run in parallel] == ["a", "b"]
-    assert parallel_s < serial_s - 1.5, (serial_s, parallel_s)
+    runs = grade_class(subs, progress=False, client=dask_pair)
+    wall_s = time.perf_counter() - start
+    assert [run.student for run in runs] == ["b", "a"]
+    assert all(r["passed"] for run in runs for r in run.results.values())
+    assert min(run.runtime_s for run in runs) > 3
+    assert wall_s < sum(run.runtime_s for run in runs) - 2, (wall_s, [run.runtime_s for run in runs])
 
 
-def test_concurrent_students_never_share_a_slot(tmp_path, monkeypatch):
-    """With 3 jobs over 9 students, does every student graded at the same time as another hold a different slot,
-    each slot one of 0, 1, 2, and the runs come back in the submissions' order?"""
-    running: set[int] = set()
-    clashes, seen = [], []
-    lock = threading.Lock()
-
-    def fake_grade_cells(cells, plans, slot=0, limits=None, check_timeout_s=None):
-        with lock:
-            clashes.append(slot in running)
-            running.add(slot)
-            seen.append(slot)
-        time.sleep(0.1)
-        with lock:
-            running.discard(slot)
-        return runner.Graded(processes=1)
-
-    monkeypatch.setattr(runner, "grade_cells", fake_grade_cells)
-    path = write_notebook(tmp_path, "x", {})
-    runs = grade_class([Submission(f"s{i}", path) for i in range(9)], jobs=3, progress=False)
-    assert [run.student for run in runs] == [f"s{i}" for i in range(9)]
-    assert not any(clashes) and set(seen) <= {0, 1, 2} and len(seen) == 9
+def test_unreadable_notebook_fails_every_task(tmp_path, dask_pair):
+    """Is a submission whose file is not a notebook, or not text, graded as missing on every task, with a note
+    saying why, next to a student graded normally?"""
+    bad, binary = tmp_path / "broken.ipynb", tmp_path / "binary.ipynb"
+    bad.write_text("not a notebook")
+    binary.write_bytes(b"\xff\xfe\x00\x81")
+    good = write_notebook(tmp_path, "eve", solutions())
+    dee, fay, eve = grade_class([Submission("dee", bad), Submission("fay", binary), Submission("eve", good)],
+                                progress=False, client=dask_pair)
+    for run, why in ((dee, "is not a readable notebook"), (fay, "could not be read as UTF-8 text")):
+        assert {r["status"] for r in run.results.values()} == {"missing"}
+        assert run.processes == 0 and why in run.notes[0]
+    assert all(r["passed"] for r in eve.results.values())
 

@@ -2,6 +2,7 @@
 arguments plainly?"""
 from __future__ import annotations
 
+import dask
 import nbformat
 import pytest
 
@@ -47,11 +48,13 @@ def test_cli_reports_an_unknown_assignment(tmp_path, capsys):
     assert not (tmp_path / "r").exists()
 
 
-def test_cli_rejects_a_bad_shard(tmp_path, capsys):
-    """Does --shard 3/2 stop argparse with a message naming K/N?"""
-    with pytest.raises(SystemExit):
-        main([str(tmp_path), "--shard", "3/2"])
-    assert "1 ≤ K ≤ N" in capsys.readouterr().err
+def test_cli_names_a_scheduler_that_is_not_there(tmp_path, capsys):
+    """Does --scheduler with nothing listening exit 2 with a message naming the address?"""
+    write_notebook(tmp_path / "submitted", "al", {})
+    with dask.config.set({"distributed.comm.timeouts.connect": "2s"}):
+        assert main([str(tmp_path), "--out", str(tmp_path / "r"), "--scheduler", "tcp://127.0.0.1:9",
+                     "--no-progress"]) == 2
+    assert "no Dask scheduler answered at tcp://127.0.0.1:9" in capsys.readouterr().err
 
 
 @pytest.fixture()

@@ -1,20 +1,22 @@
-"""Do the pytest view, sharding and merging show the same verdicts as the report, on a class of three; and does
-grading without the sandbox say so loudly?"""
+"""Does the pytest view show the same verdicts as the report, on a class of three; and does grading without the
+sandbox say so loudly?"""
 from __future__ import annotations
 
 import csv
+import json
+import os
+import signal
 import subprocess
 import sys
+import time
 from html import escape
 from pathlib import Path
 
 import pytest
 
 from compare_class import planted, solutions, write_notebook
-from graders import confine, runner
-from graders.compare import Submission, grade_class
+from graders import confine
 from graders.compare import main as compare
-from graders.compare.merge import main as merge
 from graders.compare.report import read_results
 from graders.confine import NOT_ISOLATED
 from graders.diagnoses import DIAGNOSES
@@ -61,50 +63,16 @@ def verdicts(report: Path) -> dict[tuple[str, str], str]:
         return {(r["student"], r["task"]): f"{r['status']}:{r['diagnosis']}" for r in csv.DictReader(f)}
 
 
-def test_shards_merge_into_the_single_machine_report(small_class, tmp_path):
-    """Do two shards, merged, give the same CSV verdicts as one run over the whole class?"""
-    assert compare([str(small_class), "--out", str(tmp_path / "all"), "--jobs", "2", "--no-progress"]) == 0
-    for k in (1, 2):
-        assert compare([str(small_class), "--out", str(tmp_path / f"part{k}"), "--shard", f"{k}/2", "--jobs", "1",
-                        "--no-progress"]) == 0
-    parts = [str(tmp_path / f"part{k}" / "results.jsonl") for k in (1, 2)]
-    assert merge([*parts, "--out", str(tmp_path / "merged")]) == 0
-    whole, merged = verdicts(tmp_path / "all"), verdicts(tmp_path / "merged")
-    assert len(whole) == 12 and merged == whole
-    assert whole[("bob", "q_sample")] == "wrong:alpha_bar_wrap" and whole[("ada", "eps_loss")] == "passed:"
-
-
-def test_an_empty_shard_writes_an_empty_part(small_class, tmp_path):
-    """With more shards than students, does an empty shard still exit 0 with an empty results.jsonl?"""
-    assert compare([str(small_class), "--out", str(tmp_path / "p"), "--shard", "4/4", "--no-progress"]) == 0
-    assert (tmp_path / "p" / "results.jsonl").read_text() == ""
-
-
-def test_merge_refuses_a_student_twice(small_class, tmp_path, capsys):
-    """Does merging the same part twice exit 2, naming the duplicated student?"""
-    assert compare([str(small_class), "--out", str(tmp_path / "p"), "--shard", "1/3", "--no-progress"]) == 0
-    part = str(tmp_path / "p" / "results.jsonl")
-    assert merge([part, part, "--out", str(tmp_path / "m")]) == 2
-    assert "ada appears in more than one part" in capsys.readouterr().err
-
-
-def test_unreadable_notebook_fails_every_task(tmp_path):
-    """Is a submission whose file is not a notebook graded as missing on every task, with a note saying why?"""
-    bad = tmp_path / "broken.ipynb"
-    bad.write_text("not a notebook")
-    (run,) = grade_class([Submission("dee", bad)], progress=False)
-    assert {r["status"] for r in run.results.values()} == {"missing"}
-    assert run.processes == 0 and "is not a readable notebook" in run.notes[0]
-
-
-def test_unconfined_grading_is_flagged_loudly(small_class, tmp_path, monkeypatch, capsys):
+def test_unconfined_grading_is_flagged_loudly(tmp_path, monkeypatch, capsys):
     """Where bubblewrap cannot confine the code, does the command still grade, print NOT_ISOLATED on stderr at its
     start and at its end, record why in results.jsonl, and open report.html with a red banner saying so?"""
-    why = "bubblewrap (bwrap) is not installed"
-    monkeypatch.setattr(confine, "isolation_problem", lambda: why)  # what sandbox() and the command consult
-    monkeypatch.setattr(runner, "isolation_problem", lambda: why)  # what grade_cells records
+    missing = tmp_path / "no-bwrap"
+    why = f"bubblewrap ({missing}) is not installed"
+    monkeypatch.setenv("DDPM_LAB_BWRAP", str(missing))  # what the cluster's worker processes, started anew, read
+    monkeypatch.setattr(confine, "isolation_problem", lambda: why)  # what this process, started before, consults
+    write_notebook(tmp_path / "submitted", "ada", solutions())
     out = tmp_path / "report"
-    assert compare([str(small_class), "--out", str(out), "--shard", "1/3", "--jobs", "1", "--no-progress"]) == 0
+    assert compare([str(tmp_path / "submitted"), "--out", str(out), "--jobs", "1", "--no-progress"]) == 0
     warning = NOT_ISOLATED.format(why=why)
     assert capsys.readouterr().err.count(warning) == 2
     (run,) = read_results(out / "results.jsonl")
@@ -113,3 +81,32 @@ def test_unconfined_grading_is_flagged_loudly(small_class, tmp_path, monkeypatch
     page = (out / "report.html").read_text()
     assert page.index('<div class="not-isolated">') < page.index("<h1>")
     assert escape(warning) in page and "(1 of 1 students graded this way.)" in page
+
+
+def test_compare_on_a_cluster_started_by_hand(small_class, tmp_path):
+    """With `dask scheduler` and two `dask worker` processes started as the README says (elsewhere than the
+    repository, finding it through PYTHONPATH), does --scheduler grade the class as planted?"""
+    dask, env = str(Path(sys.executable).with_name("dask")), {**os.environ, "PYTHONPATH": str(ROOT)}
+    address_file = tmp_path / "scheduler.json"
+    scheduler = subprocess.Popen([dask, "scheduler", "--host", "127.0.0.1", "--port", "0", "--no-dashboard",
+                                  "--scheduler-file", str(address_file)], cwd=tmp_path, env=env,
+                                 stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
+    workers = None
+    try:
+        deadline = time.monotonic() + 60
+        while not address_file.is_file() and time.monotonic() < deadline:
+            time.sleep(0.2)
+        address = json.loads(address_file.read_text())["address"]
+        workers = subprocess.Popen([dask, "worker", address, "--nworkers", "2", "--nthreads", "1", "--no-dashboard"],
+                                   cwd=tmp_path, env=env,
+                                   stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
+        assert compare([str(small_class), "--out", str(tmp_path / "r"), "--scheduler", address, "--no-progress"]) == 0
+    finally:
+        for process in (workers, scheduler):
+            if process is not None:
+                os.killpg(process.pid, signal.SIGKILL)
+                process.wait()
+    got = verdicts(tmp_path / "r")
+    assert len(got) == 12
+    assert got[("bob", "q_sample")] == "wrong:alpha_bar_wrap" and got[("cy", "sample_loop")] == "wrong:sigma_tilde"
+    assert [v for k, v in got.items() if k not in {("bob", "q_sample"), ("cy", "sample_loop")}] == ["passed:"] * 10

@@ -27,6 +27,7 @@ import torch
 
 from graders import confine, engine, runner
 from graders.confine import BASE_UID, ROOT
+from graders.sandbox_users import USERS_PER_POOL
 from graders.tasks import tasks_of
 
 pytestmark = pytest.mark.skipif(confine.isolation_problem() is not None,
@@ -36,7 +37,7 @@ own_user = pytest.mark.skipif(os.geteuid() != 0, reason="an unprivileged grader 
                               "own: RLIMIT_NPROC is not set, and its processes count as this user's")
 
 TASKS = tasks_of("ddpm_core")
-SLOT = 200  # sandbox users 64201…: clear of the slots (0 … jobs−1) a grading run beside these tests uses
+UID = BASE_UID + 2 * USERS_PER_POOL  # sandbox users 64200…: outside the pools a grading run beside these tests leases
 
 HONEST = {
     "q_sample": '''
@@ -70,9 +71,9 @@ def _plans(*names: str) -> list[engine.Plan]:
             for name in names]
 
 
-def _grade(cells, plans, slot, **kw) -> runner.Graded:
-    assert _sandbox_processes(slot) == [], "a sandbox user of these tests is busy: another run of them?"
-    graded = runner.grade_cells(cells, plans, slot=slot, **kw)
+def _grade(cells, plans, uid, **kw) -> runner.Graded:
+    assert _sandbox_processes(uid) == [], "a sandbox user of these tests is busy: another run of them?"
+    graded = runner.grade_cells(cells, plans, uid=uid, **kw)
     assert graded.not_isolated is None
     return graded
 
@@ -86,9 +87,9 @@ def _passes(graded: runner.Graded, task: str, level: str = "sanity") -> None:
     assert result.passed and result.points_lost == 0, result.message
 
 
-def _sandbox_processes(slot: int) -> list[int]:
-    """Pids of every process running as the sandbox user of `slot` (real uid, from /proc)."""
-    uid, pids = BASE_UID + 1 + slot, []
+def _sandbox_processes(uid: int) -> list[int]:
+    """Pids of every process running as the sandbox user `uid` (real uid, from /proc)."""
+    pids = []
     for entry in Path("/proc").iterdir():
         if not entry.name.isdigit():
             continue
@@ -102,20 +103,20 @@ def _sandbox_processes(slot: int) -> list[int]:
     return pids
 
 
-def _no_process_left(slot: int, within_s: float = 3.0) -> None:
+def _no_process_left(uid: int, within_s: float = 3.0) -> None:
     deadline = time.monotonic() + within_s
-    while _sandbox_processes(slot) and time.monotonic() < deadline:
+    while _sandbox_processes(uid) and time.monotonic() < deadline:
         time.sleep(0.1)
-    assert _sandbox_processes(slot) == [], f"processes of sandbox user {BASE_UID + 1 + slot} outlived grading"
+    assert _sandbox_processes(uid) == [], f"processes of sandbox user {uid} outlived grading"
 
 
 def test_honest_notebook_passes():
     """Does an honest q_sample pass confined, with no notes, in one worker process?"""
-    graded = _grade(_cells(HONEST["q_sample"]), _plans("q_sample", "q_sample:full"), SLOT)
+    graded = _grade(_cells(HONEST["q_sample"]), _plans("q_sample", "q_sample:full"), UID)
     _passes(graded, "q_sample")
     _passes(graded, "q_sample", "full")
     assert graded.processes == 1 and graded.notes == []
-    _no_process_left(SLOT)
+    _no_process_left(UID)
 
 
 # ---- (b, c, g, h, i) what the sandbox lets a solution see and touch -----------------------------------------------
@@ -232,7 +233,7 @@ def snooped(tmp_path_factory, listener):
     try:
         snoop = _fill(SNOOP, ROOT=repr(str(ROOT)), OUT=repr(str(out)), PORT=str(port))
         graded = _grade(_cells(HONEST["q_sample"], snoop),
-                        _plans("q_sample", "posterior_mean", "eps_loss", "sample_loop"), SLOT + 1)
+                        _plans("q_sample", "posterior_mean", "eps_loss", "sample_loop"), UID + 1)
     finally:
         del os.environ["DDPM_TEST_SECRET"]
     assert hashlib.sha256(kit_worker.read_bytes()).hexdigest() == before, "the worker kit was changed"
@@ -293,7 +294,7 @@ def test_detached_child_dies_with_the_sandbox(snooped):
     assert "grandchild alive" in _result(graded, "sample_loop").message  # it did run, inside
     time.sleep(1.0)  # it would have written by now
     assert list(out.iterdir()) == [] and not (ROOT / "marker_h").exists()
-    _no_process_left(SLOT + 1)
+    _no_process_left(UID + 1)
 
 
 # ---- (j, k, l) lying to the grader ---------------------------------------------------------------------------------
@@ -365,8 +366,8 @@ def eps_loss(model, x0, t, noise, alpha_bar):
 def lied():
     # the forger goes last: the worker's own replies, arriving after its forged unit_done, are out of order
     graded = _grade(_cells(HONEST["q_sample"], _fill(LIES, FORGED="0.3")),
-                    _plans("q_sample", "posterior_mean", "sample_loop", "q_sample:full", "eps_loss"), SLOT + 2)
-    _no_process_left(SLOT + 2)
+                    _plans("q_sample", "posterior_mean", "sample_loop", "q_sample:full", "eps_loss"), UID + 2)
+    _no_process_left(UID + 2)
     return graded
 
 
@@ -405,7 +406,7 @@ def test_forged_replies_with_the_right_numbers_pass():
     Python number, one point off)? Forging can win nothing that computing the answer would not."""
     plan = engine.plan(TASKS["eps_loss"], "sanity")
     truths = [float(plan.spec.truth(c, i)) for c, i in zip(plan.cases, plan.inputs)]
-    graded = _grade(_cells(_fill(_RIGHT_FORGER, TRUTHS=repr(truths))), _plans("eps_loss"), SLOT + 2)
+    graded = _grade(_cells(_fill(_RIGHT_FORGER, TRUTHS=repr(truths))), _plans("eps_loss"), UID + 2)
     result = _result(graded, "eps_loss")
     assert result.passed and result.points_lost == engine.SLIP_COST, result.message
 
@@ -457,14 +458,14 @@ def test_protocol_garbage_costs_only_its_own_task(monkeypatch):
     passes in a fresh worker?"""
     monkeypatch.setattr(runner, "MAX_LINE_BYTES", 2**20)  # 32 MiB would only make the test slower
     graded = _grade(_cells(HONEST["q_sample"], GARBAGE),
-                    _plans("posterior_mean", "q_sample", "eps_loss", "q_sample:full"), SLOT + 5)
+                    _plans("posterior_mean", "q_sample", "eps_loss", "q_sample:full"), UID + 5)
     for task in ("posterior_mean", "eps_loss"):
         result = _result(graded, task)
         assert result.status == "error" and "out of protocol" in result.message, result.message
     _passes(graded, "q_sample")
     _passes(graded, "q_sample", "full")
     assert graded.processes == 3  # a fresh worker after each
-    _no_process_left(SLOT + 5)
+    _no_process_left(UID + 5)
 
 
 # ---- (e, f) ending the worker, or stalling it ---------------------------------------------------------------------
@@ -496,7 +497,7 @@ def test_exits_and_stalls_cost_only_their_own_task():
     check_timeout_s = 8
     start = time.monotonic()
     graded = _grade(_cells(HONEST["q_sample"], KILLS),
-                    _plans("posterior_mean", "q_sample", "eps_loss", "q_sample:full", "sample_loop"), SLOT + 3,
+                    _plans("posterior_mean", "q_sample", "eps_loss", "q_sample:full", "sample_loop"), UID + 3,
                     check_timeout_s=check_timeout_s)
     elapsed = time.monotonic() - start
 
@@ -511,7 +512,7 @@ def test_exits_and_stalls_cost_only_their_own_task():
     assert left.status == "exit" and "os._exit" in left.message, left.message
     assert graded.processes == 3  # one restart after the dead worker, one after the stalled one
     assert elapsed < check_timeout_s + 3 * 10
-    _no_process_left(SLOT + 3)
+    _no_process_left(UID + 3)
 
 
 # ---- (d) process and memory limits -------------------------------------------------------------------------------
@@ -554,7 +555,7 @@ def test_fork_and_thread_bombs_are_contained():
     same sandbox user start cleanly, with no process left after?"""
     limits = confine.Limits()
     graded = _grade(_cells(HONEST["q_sample"], HONEST["eps_loss"], BOMB),
-                    _plans("q_sample", "posterior_mean", "eps_loss", "sample_loop"), SLOT + 4)
+                    _plans("q_sample", "posterior_mean", "eps_loss", "sample_loop"), UID + 4)
     _passes(graded, "q_sample")
     _passes(graded, "eps_loss")
     found = _found(_result(graded, "posterior_mean").message)
@@ -564,10 +565,10 @@ def test_fork_and_thread_bombs_are_contained():
     assert memory.status == "memory", memory.message
     assert graded.processes == 1
 
-    _no_process_left(SLOT + 4)  # the sandbox outlives grade_cells by a moment (~0.2 s): its init dies after bwrap
-    graded = _grade(_cells(HONEST["q_sample"]), _plans("q_sample"), SLOT + 4)  # the next submission, same user
+    _no_process_left(UID + 4)  # the sandbox outlives grade_cells by a moment (~0.2 s): its init dies after bwrap
+    graded = _grade(_cells(HONEST["q_sample"]), _plans("q_sample"), UID + 4)  # the next submission, same user
     _passes(graded, "q_sample")
-    _no_process_left(SLOT + 4)
+    _no_process_left(UID + 4)
 
 
 def test_grading_leaves_the_graders_process_alone():

@@ -38,16 +38,6 @@ def warn_not_isolated(why: str) -> None:
     print(f"\n{rule}\n{NOT_ISOLATED.format(why=why)}\n{rule}\n", file=sys.stderr, flush=True)
 
 
-def _shard(text: str) -> tuple[int, int]:
-    try:
-        k, n = (int(x) for x in text.split("/"))
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"--shard takes K/N, e.g. 2/8; got {text!r}") from None
-    if not 1 <= k <= n:
-        raise argparse.ArgumentTypeError(f"--shard K/N needs 1 ≤ K ≤ N; got {text!r}")
-    return k, n
-
-
 def parser() -> argparse.ArgumentParser:
     from . import __doc__ as doc
 
@@ -55,9 +45,12 @@ def parser() -> argparse.ArgumentParser:
     p.add_argument("submitted", type=Path, help="nbgrader's submitted/ folder, or the course folder holding it")
     p.add_argument("--assignment", help="which assignment (needed only if students submitted several)")
     p.add_argument("--out", type=Path, default=Path("report"), help="output folder (default: report/)")
-    p.add_argument("--jobs", type=int, default=os.cpu_count() or 1, help="students graded at once (default: all cores)")
+    p.add_argument("--jobs", type=int, default=os.cpu_count() or 1,
+                   help="LocalCluster worker processes, each grading one student at a time (default: one per core)")
+    p.add_argument("--scheduler", metavar="ADDR",
+                   help="grade on this Dask cluster instead, e.g. tcp://HOST:8786 (its workers need this repository "
+                        "and its environment; the notebooks travel with the tasks)")
     p.add_argument("--level", choices=LEVELS, default="full", help="the checks' level (default: full)")
-    p.add_argument("--shard", type=_shard, help="grade only every N-th student from the K-th (K/N), for scale-out")
     p.add_argument("--task-timeout", type=float, default=runner.CHECK_TIMEOUT_S,
                    help=f"wall-clock seconds one task's check may take before its worker is killed "
                         f"(default: {runner.CHECK_TIMEOUT_S:g})")
@@ -88,23 +81,25 @@ def main(argv: list[str] | None = None) -> int:
         return 2
     if not args.seed_file and args.level == "full":
         print(f"note: {PUBLIC_WARNING}; pass --seed-file to grade on the course's own hidden cases", file=sys.stderr)
-    if args.shard:  # a shard may be empty when N exceeds the class; its results.jsonl is then empty too
-        k, n = args.shard
-        submissions = submissions[k - 1::n]
     args.out.mkdir(parents=True, exist_ok=True)  # before grading: an unwritable --out fails now, not in minutes
     why = confine.isolation_problem()
     if why:
         warn_not_isolated(why)
     start = time.perf_counter()
-    runs = grade_class(submissions, args.level, args.jobs, Limits(memory_gib=args.memory_gib),
-                       progress=not args.no_progress, assignment=assignment, check_timeout_s=args.task_timeout,
-                       seed=seed)
+    try:
+        runs = grade_class(submissions, args.level, args.jobs, Limits(memory_gib=args.memory_gib),
+                           progress=not args.no_progress, assignment=assignment, check_timeout_s=args.task_timeout,
+                           seed=seed, scheduler=args.scheduler)
+    except ConnectionError as e:
+        print(f"error: {e}", file=sys.stderr)
+        return 2
     seconds = time.perf_counter() - start
     write_report(runs, tasks, args.out, f"DDPM Lab — {assignment}: TA comparison ({args.level} checks)",
                  args.threshold)
     passed = sum(r.results[t]["passed"] for r in runs for t in tasks)
     print(f"{len(runs)} students, {passed} of {len(runs) * len(tasks)} task checks passed, "
-          f"{sum(misconception_counts(runs).values())} diagnosed mistakes; {seconds:.1f} s with {args.jobs} jobs. "
+          f"{sum(misconception_counts(runs).values())} diagnosed mistakes; {seconds:.1f} s on "
+          f"{args.scheduler or f'a LocalCluster of {args.jobs}'}. "
           f"Report: {args.out / 'report.html'}")
     for reason in sorted({r.not_isolated for r in runs if r.not_isolated} | ({why} if why else set())):
         warn_not_isolated(reason)

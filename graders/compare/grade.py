@@ -1,26 +1,23 @@
-"""Grading a whole class for the TA tool: every student's notebook through the confined worker, `jobs` at a time.
+"""Grading a whole class for the TA tool: one Dask task per student (graders/cluster.py).
 
-    runs = grade_class(find_submissions(folder), level="full", jobs=4)   # one StudentRun per submission
+    runs = grade_class(find_submissions(folder), level="full", jobs=4)   # a LocalCluster of 4 workers
+    runs = grade_class(submissions, client=client)                         # any Dask cluster
 
-For each student: read the notebook (graders/notebook.py; reading only parses JSON), and hand its code cells with
-the plans of every task of the assignment at `level` (graders/engine.py) to graders/runner.py, which runs them in
-sandboxed worker processes and judges what comes back. So a student's code can cost only that student's points.
-
-Students are independent. Each one graded at the same time as others gets a slot of its own (0 … jobs−1), which
-picks the sandbox's unix user: concurrent students never share a user, so their process limits (RLIMIT_NPROC
-counts per user) and signals stay their own. A thread per slot does nothing but wait on its worker's pipe.
+Each task gets the student's notebook as text (read here, so workers need no course files, only this repository
+and its environment), parses it (graders/notebook.py; parsing only reads JSON), and hands its code cells with the
+plans of every task of the assignment at `level` (graders/engine.py) to graders/runner.py, which runs them in
+sandboxed worker processes, each under a sandbox user leased for it alone (graders/sandbox_users.py), and judges
+what comes back. So a student's code can cost only that student's points. A task lost with its Dask worker runs
+again elsewhere; a student whose grading fails on every try gets every task marked `error`, with the reason.
 """
 from __future__ import annotations
 
-import os
-import queue
-from concurrent.futures import ThreadPoolExecutor, as_completed
+import functools
 from typing import Iterable
-
-from tqdm import tqdm
 
 from .. import engine, notebook, runner
 from ..cases import PUBLIC_SEED
+from ..cluster import Failed, dask_client, per_student
 from ..confine import Limits
 from ..engine import Plan
 from ..results import CheckResult, StudentRun
@@ -28,58 +25,65 @@ from ..tasks import tasks_of
 from .roster import Submission
 
 
-def grade_student(submission: Submission, plans: list[Plan], slot: int = 0, limits: Limits = Limits(),
-                  check_timeout_s: float = runner.CHECK_TIMEOUT_S) -> StudentRun:
-    """One student's StudentRun; an unreadable notebook fails every task as `missing`, with a note saying why."""
-    run = StudentRun(submission.student, str(submission.notebook))
+@functools.lru_cache(maxsize=8)
+def plans_of(assignment: str, level: str, seed: int) -> tuple[Plan, ...]:
+    """Every task's plan, made once per worker process (the cases' expected answers come from reference/)."""
+    return tuple(engine.plan(spec, level, seed) for spec in tasks_of(assignment).values())
+
+
+def failed_run(student: str, path: str, plans: Iterable[Plan], status: str, why: str) -> StudentRun:
+    """A StudentRun failing every task with `status`, the note `why` saying what went wrong."""
+    run = StudentRun(student, path, notes=[why])
+    run.results = {p.spec.name: CheckResult(p.spec.name, p.level, False, status, f"{p.spec.name}: {why}").to_dict()
+                   for p in plans}
+    return run
+
+
+def grade_student(student: str, path: str, text: str | None, assignment: str, level: str, seed: int,
+                  limits: Limits, check_timeout_s: float) -> StudentRun:
+    """One student's StudentRun from the notebook's text (None: the file could not be read)."""
+    plans = plans_of(assignment, level, seed)
     try:
-        nb = notebook.read(submission.notebook)
+        nb = notebook.reads(text, path)
     except ValueError as e:
-        run.notes.append(str(e))
-        run.results = {p.spec.name: CheckResult(p.spec.name, p.level, False, "missing",
-                                                f"{p.spec.name}: the notebook could not be read.").to_dict()
-                       for p in plans}
-        return run
-    run.solution_cells = notebook.solution_cells(nb)
-    graded = runner.grade_cells(notebook.worker_cells(nb), plans, slot=slot, limits=limits,
-                                check_timeout_s=check_timeout_s)
+        return failed_run(student, path, plans, "missing", f"the notebook could not be read: {e}")
+    run = StudentRun(student, path, solution_cells=notebook.solution_cells(nb))
+    graded = runner.grade_cells(notebook.worker_cells(nb), list(plans), limits, check_timeout_s)
     run.results = {task: result.to_dict() for (task, _), result in graded.results.items()}
     run.notes, run.processes, run.runtime_s = graded.notes, graded.processes, graded.runtime_s
     run.not_isolated = graded.not_isolated
     return run
 
 
+def _text(path) -> str | None:
+    try:
+        return path.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError):
+        return None
+
+
 def grade_class(submissions: Iterable[Submission], level: str = "full", jobs: int | None = None,
                 limits: Limits = Limits(), progress: bool = True, assignment: str = "ddpm_core",
-                check_timeout_s: float = runner.CHECK_TIMEOUT_S, seed: int = PUBLIC_SEED) -> list[StudentRun]:
-    """Every task of `assignment` at `level` for every submission, `jobs` students at a time; see the module doc.
+                check_timeout_s: float = runner.CHECK_TIMEOUT_S, seed: int = PUBLIC_SEED,
+                scheduler: str | None = None, client=None) -> list[StudentRun]:
+    """Every task of `assignment` at `level` for every submission; see the module doc.
 
-    Returns the runs in the order of `submissions`. check_timeout_s: wall-clock seconds one task may take before
-    its worker is killed (graders/runner.py). seed: the hidden ("full") cases' seed (graders/hidden_seed.py).
+    Runs on `client` if given, else on the Dask cluster at `scheduler`, else on a LocalCluster of `jobs` worker
+    processes (default: one per core). Returns the runs in the order of `submissions`. check_timeout_s: wall-clock
+    seconds one task may take before its worker is killed (graders/runner.py). seed: the hidden ("full") cases'
+    seed (graders/hidden_seed.py).
     """
     submissions = list(submissions)
-    jobs = max(1, jobs or os.cpu_count() or 1)
-    plans = [engine.plan(spec, level, seed) for spec in tasks_of(assignment).values()]  # shared, never changed
-    free_slots: queue.SimpleQueue[int] = queue.SimpleQueue()
-    for slot in range(jobs):
-        free_slots.put(slot)
-
-    def grade(submission: Submission) -> StudentRun:
-        slot = free_slots.get()  # never blocks: at most `jobs` students run at once
-        try:
-            return grade_student(submission, plans, slot, limits, check_timeout_s)
-        finally:
-            free_slots.put(slot)
-
-    runs: list[StudentRun | None] = [None] * len(submissions)
-    with tqdm(total=len(submissions), unit="student", disable=not progress) as bar, \
-            ThreadPoolExecutor(max_workers=jobs, thread_name_prefix="grade") as pool:
-        futures = {pool.submit(grade, s): i for i, s in enumerate(submissions)}
-        try:
-            for future in as_completed(futures):
-                runs[futures[future]] = future.result()
-                bar.update(1)
-        except BaseException:
-            pool.shutdown(wait=True, cancel_futures=True)  # the students already running finish; no new ones start
-            raise
-    return runs
+    if client is None:
+        with dask_client(scheduler, jobs) as client:
+            return grade_class(submissions, level, jobs, limits, progress, assignment, check_timeout_s, seed,
+                               client=client)
+    args = {s.student: (s.student, str(s.notebook), _text(s.notebook), assignment, level, seed, limits,
+                        check_timeout_s) for s in submissions}
+    runs: dict[str, StudentRun] = {}
+    for student, outcome in per_student(client, grade_student, args, progress, "compare"):
+        if isinstance(outcome, Failed):
+            outcome = failed_run(student, args[student][1], plans_of(assignment, level, seed), "error",
+                                 f"grading failed on every try ({outcome.reason})")
+        runs[student] = outcome
+    return [runs[s.student] for s in submissions]

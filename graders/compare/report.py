@@ -1,7 +1,6 @@
 """The comparison's results as data: one row per student × task, points, misconception counts, CSV and JSON lines.
 
-`results.jsonl` holds one StudentRun per line, code included; reports from several machines merge by
-concatenating these files (graders/compare/merge.py).
+`results.jsonl` holds one StudentRun per line, code included, for tools of the course's own (read_results).
 """
 from __future__ import annotations
 
@@ -27,14 +26,6 @@ def points(spec: TaskSpec, result: dict) -> int:
     nbgrader's gradebook, cell by cell, stays the record.
     """
     return max(0, spec.points - result.get("points_lost", 0)) if result["passed"] else 0
-
-
-def assignment_of(runs: list[StudentRun]) -> str:
-    """The assignment the runs graded: the folder holding each notebook (submitted/<student>/<assignment>/)."""
-    names = {Path(r.notebook).parent.name for r in runs}
-    if len(names) != 1:
-        raise ValueError(f"the results come from {len(names)} assignments ({', '.join(sorted(names)) or 'none'})")
-    return names.pop()
 
 
 def rows(runs: list[StudentRun], tasks: dict[str, TaskSpec]) -> list[dict]:
