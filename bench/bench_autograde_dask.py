@@ -10,12 +10,15 @@ Prints seconds per student, the speed-up over serial, the Dask overhead per stud
 for 1,000 and 10,000 students on W workers. Model: time ≈ start-up + N · s / (W · e), with s the measured
 per-student seconds at 1 worker, and e the parallel efficiency measured at 2 workers (assumed to hold at W: each
 worker needs its own core and memory, and the gradebook must keep up; PostgreSQL beyond one machine).
-Checks that the three gradebooks agree student by student.
+Also prints how many cores the machine kept busy in each run (from /proc/stat: run it on an otherwise idle
+machine): serial nbgrader already runs each student's kernel and grading worker at once, which caps the speed-up
+of W workers on C cores at C / (cores serial keeps busy). Checks that the three gradebooks agree student by student.
 
 Run from the repository root: .venv/bin/python -m bench.bench_autograde_dask [N]
 """
 from __future__ import annotations
 
+import os
 import subprocess
 import sys
 import tempfile
@@ -42,7 +45,15 @@ def scores(course: Path) -> dict[str, float]:
         return {s.id: gb.find_submission(ASSIGNMENT, s.id).score for s in gb.students}
 
 
-def timed(course: Path, workers: int | None) -> float:
+def busy_jiffies() -> tuple[int, int]:
+    """(busy, total) CPU time of the whole machine so far, from /proc/stat, in clock ticks over all cores."""
+    values = [int(v) for v in Path("/proc/stat").read_text().split("\n", 1)[0].split()[1:]]
+    return sum(values) - values[3] - values[4], sum(values)  # idle and iowait are not busy
+
+
+def timed(course: Path, workers: int | None) -> tuple[float, float]:
+    """(seconds, cores kept busy on average) to autograde the course serially or on `workers` Dask workers."""
+    busy, total = busy_jiffies()
     start = time.perf_counter()
     if workers is None:
         nbgrader("autograde", ASSIGNMENT, "--create", cwd=course)
@@ -51,19 +62,22 @@ def timed(course: Path, workers: int | None) -> float:
                                "--workers", str(workers), "--no-progress"], cwd=ROOT, capture_output=True, text=True)
         if proc.returncode != 0:
             raise RuntimeError(f"graders.autograde failed:\n{proc.stdout[-2000:]}\n{proc.stderr[-3000:]}")
-    return time.perf_counter() - start
+    seconds = time.perf_counter() - start
+    busy_after, total_after = busy_jiffies()
+    return seconds, os.cpu_count() * (busy_after - busy) / (total_after - total)
 
 
 def main(n: int = 200) -> None:
     replacements = class_of(n)
-    seconds, graded = {}, {}
+    seconds, cores, graded = {}, {}, {}
     for label, workers in (("serial nbgrader autograde", None), ("graders.autograde, 1 worker", 1),
                            ("graders.autograde, 2 workers", 2)):
         with tempfile.TemporaryDirectory() as tmp:
             build_course(Path(tmp), replacements)
-            seconds[label] = timed(Path(tmp), workers)
+            seconds[label], cores[label] = timed(Path(tmp), workers)
             graded[label] = scores(Path(tmp))
-        print(f"{label:30s} {seconds[label]:8.1f} s   {seconds[label] / n:6.2f} s/student", flush=True)
+        print(f"{label:30s} {seconds[label]:8.1f} s   {seconds[label] / n:6.2f} s/student   "
+              f"{cores[label]:.2f} of {os.cpu_count()} cores busy on average", flush=True)
     serial, one, two = seconds.values()
     reference = graded["serial nbgrader autograde"]
     agree = all(g == reference for g in graded.values())
@@ -71,7 +85,9 @@ def main(n: int = 200) -> None:
     print(f"speed-up over serial: 1 worker {serial / one:.2f}x, 2 workers {serial / two:.2f}x (goal: ≥ 1.8x)")
     print(f"Dask overhead per student at 1 worker: {100 * (one / serial - 1):+.1f} % (goal: ≤ 10 %)")
     per_student, efficiency = one / n, one / (2 * two)
-    print(f"parallel efficiency at 2 workers: {efficiency:.2f}")
+    print(f"parallel efficiency at 2 workers: {efficiency:.2f}; serial nbgrader already keeps "
+          f"{cores['serial nbgrader autograde']:.2f} cores busy (each student's kernel and grading worker run at once), "
+          f"so {os.cpu_count()} cores allow at most {os.cpu_count() / cores['serial nbgrader autograde']:.2f}x")
     for students in (1_000, 10_000):
         row = ", ".join(f"{w} workers {students * per_student / (w * efficiency) / 60:.0f} min" for w in (16, 64, 256))
         print(f"projection, {students} students: serial {students * serial / n / 3600:.1f} h; {row}")

@@ -20,7 +20,7 @@ from .inspection import (PRIOR_NEGLIGIBLE_BITS, BoundSummary, TerminalSignal, ep
 from .losses import (VLBTerms, discretized_gaussian_log_likelihood, eps_loss, eps_weight, gaussian_log_likelihood,
                      normal_kl, prior_kl, vlb_terms)
 from .models import MLPDenoiser, UNet, build_model
-from .sampling import Step, Trajectory, ddim_steps, ddim_timesteps, ddpm_steps, sample_ddim, sample_ddpm
+from .sampling import DDIM_SPACINGS, Step, Trajectory, ddim_steps, ddim_timesteps, ddpm_steps, sample_ddim, sample_ddpm
 from .schedule_io import load_schedule, parse_betas, schedule_to_json, schedule_to_npz
 from .schedules import SCHEDULE_NAMES, Schedule
 from .timesteps import check_t, extract
@@ -31,7 +31,7 @@ __all__ = [
     "v_from_x0_eps", "predict_x0_from_v", "predict_eps_from_v", "p_mean_variance", "PMeanVariance",
     "eps_loss", "eps_weight", "vlb_terms", "VLBTerms", "normal_kl", "prior_kl", "gaussian_log_likelihood",
     "discretized_gaussian_log_likelihood", "sample_ddpm", "sample_ddim", "ddpm_steps", "ddim_steps",
-    "ddim_timesteps", "Step", "Trajectory", "GaussianOptimalEps", "gaussian_nll",
+    "ddim_timesteps", "DDIM_SPACINGS", "Step", "Trajectory", "GaussianOptimalEps", "gaussian_nll",
     "log_snr", "terminal_signal", "TerminalSignal", "PRIOR_NEGLIGIBLE_BITS", "summarize_bound", "BoundSummary",
     "eps_weight_over_simple", "parse_betas", "load_schedule", "schedule_to_npz", "schedule_to_json",
     "make_toy", "TOY_DATASETS", "load_digits_split", "DigitsSplit", "MLPDenoiser", "UNet", "build_model",

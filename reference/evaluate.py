@@ -35,6 +35,22 @@ def sliced_wasserstein(x: torch.Tensor, y: torch.Tensor, projections: int = 256,
     return float((px - py).abs().mean())
 
 
+def support_precision(samples: torch.Tensor, data: torch.Tensor, k: int = 3) -> float:
+    """The fraction of samples (N, D) inside the support of `data` (M, D) as estimated from the data alone: the
+    union of the balls around each data point whose radius is its distance to its k-th nearest other data point
+    (the precision of Kynkäänniemi et al. 2019, "Improved precision and recall metric for assessing generative
+    models", §2, with k = 3 as there). Samples that are NaN or infinite count as outside.
+    """
+    if samples.dim() != 2 or data.dim() != 2 or samples.shape[1] != data.shape[1] or not 1 <= k < len(data):
+        raise ValueError(f"samples (N, D) and data (M, D) with 1 ≤ k < M; got {tuple(samples.shape)}, "
+                         f"{tuple(data.shape)}, k={k}")
+    data = data.double().cpu()
+    radius = torch.cdist(data, data).kthvalue(k + 1, dim=1).values  # the 1st nearest is the point itself
+    x = torch.nan_to_num(samples.double().cpu(), nan=float("inf"))
+    inside = (torch.cdist(x, data) <= radius).any(dim=1)
+    return float(inside.double().mean())
+
+
 def digits_classifier():
     """Multinomial logistic regression fitted on the training digits (flattened 64 pixels in [−1, 1])."""
     from sklearn.linear_model import LogisticRegression

@@ -43,27 +43,36 @@ def terminal_signal(schedule: Schedule, second_moment: float = 1.0) -> TerminalS
 
 @dataclass(frozen=True)
 class BoundSummary:
-    """The bound (eq. 5) averaged over a batch, in bits/dim.
+    """The bound (eq. 5) averaged over a batch of n examples, in bits/dim.
 
     `per_term[k]` is L_k for k = 0 … T: L_0 the decoder, L_1 … L_{T−1} the denoising KLs, L_T the prior.
+    `total_se` is the standard error of `total`: the sample standard deviation of the n per-example totals over √n
+    (NaN for n = 1).
     """
 
     per_term: torch.Tensor  # (T + 1,)
     cumulative: torch.Tensor  # (T + 1,), cumulative[-1] == total
     total: float
+    total_se: float
+    n: int
     reconstruction: float  # L_0
     denoising: float  # L_1 + … + L_{T−1}
     prior: float  # L_T
 
 
 def summarize_bound(vlb: VLBTerms) -> BoundSummary:
-    """Batch means of every term of `vlb` in bits/dim, their running sum, and the three-way split of eq. 5."""
+    """Batch means of every term of `vlb` in bits/dim, their running sum, the three-way split of eq. 5, and the
+    total's standard error over the batch."""
     per_example = torch.cat([vlb.terms, vlb.prior[:, None]], dim=1)  # (B, T + 1)
     per_term = vlb.bits_per_dim(per_example).mean(0).double()  # (T + 1,)
+    totals = vlb.bits_per_dim(per_example.double().sum(1))  # (B,)
+    n = totals.shape[0]
     return BoundSummary(
         per_term=per_term,
         cumulative=per_term.cumsum(0),
         total=float(per_term.sum()),
+        total_se=float(totals.std() / math.sqrt(n)) if n > 1 else math.nan,
+        n=n,
         reconstruction=float(per_term[0]),
         denoising=float(per_term[1:-1].sum()),
         prior=float(per_term[-1]),

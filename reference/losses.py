@@ -12,7 +12,7 @@ import torch
 
 from .diffusion import Model, _check_same_shape, p_mean_variance, q_mean_variance, q_posterior_mean_variance, q_sample
 from .schedules import Schedule
-from .timesteps import Timestep, check_t, extract, full_t
+from .timesteps import Timestep, extract, full_t
 
 DECODERS = ("continuous", "discrete")
 

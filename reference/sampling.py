@@ -75,11 +75,31 @@ def ddpm_steps(model: Model, x_T: torch.Tensor, schedule: Schedule, *, noises: t
             x_t = x_prev
 
 
-def ddim_timesteps(T: int, steps: int) -> list[int]:
-    """The sub-sequence τ of Song et al. §4.2, evenly spaced from 0: [0, k, 2k, …] with k = T // steps, ascending."""
+DDIM_SPACINGS = ("trailing", "leading", "linspace")
+
+
+def ddim_timesteps(T: int, steps: int, spacing: str = "trailing") -> list[int]:
+    """The sub-sequence τ of Song et al. §4.2: `steps` distinct 0-indexed timesteps of T, ascending.
+
+    The spacings of Lin et al. (2024, Table 2), as diffusers' DDIMScheduler names them:
+    - "trailing": round(j·T/steps) − 1 for j = 1 … steps. Always ends at T − 1 (the paper's t = T, where x_T is
+      pure noise); its smallest step is round(T/steps) − 1.
+    - "leading": 0, k, 2k, … with k = T // steps. Ends at (steps − 1)·k ≤ T − k, short of T − 1 unless steps = T;
+      above T/2 steps k = 1, so it is 0 … steps − 1 and never visits the top T − steps timesteps.
+    - "linspace": round(i·(T − 1)/(steps − 1)) for i = 0 … steps − 1 (just 0 for one step): 0 and T − 1 both in.
+    Before rounding, neighbours lie at least 1 apart (T/steps, k, (T − 1)/(steps − 1)), so the steps stay distinct
+    up to steps = T, where every spacing gives 0 … T − 1. Halves round to even (Python's round on the exact
+    fraction); diffusers works in floats, so at an exact half it may round the other way.
+    """
+    if spacing not in DDIM_SPACINGS:
+        raise ValueError(f"spacing must be one of {', '.join(map(repr, DDIM_SPACINGS))}; got {spacing!r}")
     if isinstance(steps, bool) or not isinstance(steps, int) or not 1 <= steps <= T:
         raise ValueError(f"steps must be an integer in [1, T] = [1, {T}]; got {steps!r}")
-    return list(range(0, T, T // steps))[:steps]
+    if spacing == "trailing":
+        return [round(j * T / steps) - 1 for j in range(1, steps + 1)]
+    if spacing == "leading":
+        return [i * (T // steps) for i in range(steps)]
+    return [round(i * (T - 1) / (steps - 1)) for i in range(steps)] if steps > 1 else [0]
 
 
 def ddim_steps(model: Model, x_T: torch.Tensor, schedule: Schedule, timesteps: list[int], eta: float = 0.0, *,
@@ -147,12 +167,13 @@ def sample_ddpm(model: Model, shape, schedule: Schedule, *, x_T: torch.Tensor | 
 
 
 def sample_ddim(model: Model, shape, schedule: Schedule, steps: int = 50, eta: float = 0.0, *,
-                timesteps: list[int] | None = None, x_T: torch.Tensor | None = None,
+                spacing: str = "trailing", timesteps: list[int] | None = None, x_T: torch.Tensor | None = None,
                 noises: torch.Tensor | None = None, generator: torch.Generator | None = None,
                 clip_x0: float | None = None, return_trajectory: bool = False, progress: Progress | None = None,
                 device=None, dtype=torch.float32):
-    """Draw samples of `shape` by DDIM over `steps` evenly spaced timesteps (or the given `timesteps`)."""
-    timesteps = ddim_timesteps(schedule.T, steps) if timesteps is None else list(timesteps)
+    """Draw samples of `shape` by DDIM over `steps` timesteps placed by `spacing` (see `ddim_timesteps`), or over
+    the given ascending `timesteps`."""
+    timesteps = ddim_timesteps(schedule.T, steps, spacing) if timesteps is None else list(timesteps)
     x_T = _start(shape, schedule, x_T, generator, device, dtype)
     run = ddim_steps(model, x_T, schedule, timesteps, eta, noises=noises, generator=generator, clip_x0=clip_x0)
     return _run(run, len(timesteps), return_trajectory, progress)

@@ -1,7 +1,8 @@
 """Schedules in and out of files: a β list typed by hand or uploaded, and the npz/JSON the notebook reads back.
 
 A file holds β_1 … β_T under the key `betas` (code index t = 0 … T−1; the paper's t is t + 1); every other
-coefficient is rebuilt from it by `Schedule.from_betas`, which also checks that each β_t lies in (0, 1).
+coefficient is rebuilt from it by `Schedule.from_betas`, which also checks that each β_t lies in (0, 1) (β_T may
+be 1: zero terminal SNR). Errors name a bad β by the paper's t, with code's index in brackets.
 """
 from __future__ import annotations
 
@@ -20,7 +21,7 @@ FORMATS = ("npz", "json", "txt", "csv")
 def parse_betas(text: str, name: str = "custom") -> Schedule:
     """A schedule from β_1 … β_T written as numbers separated by commas, semicolons, spaces or new lines.
 
-    Raises ValueError naming the first item that is not a number, or the first β outside (0, 1).
+    Raises ValueError naming, by the paper's t, the first item that is not a number or the first β outside (0, 1).
     """
     items = [s for s in re.split(r"[\s,;]+", text.strip().strip("[]")) if s]
     if not items:
@@ -30,7 +31,7 @@ def parse_betas(text: str, name: str = "custom") -> Schedule:
         try:
             betas.append(float(item))
         except ValueError:
-            raise ValueError(f"could not read {item!r} (item {i + 1}) as a number") from None
+            raise ValueError(f"could not read {item!r} at the paper's t = {i + 1} (code's index {i}) as a number") from None
     return Schedule.from_betas(betas, name=name)
 
 

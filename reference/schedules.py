@@ -62,7 +62,11 @@ def _rescale_zero_terminal_snr(betas: torch.Tensor) -> torch.Tensor:
     return 1 - alphas
 
 
-def _check_betas(betas: torch.Tensor, terminal_one: bool) -> torch.Tensor:
+def _check_betas(betas: torch.Tensor) -> torch.Tensor:
+    """betas as a (T,) float64 CPU tensor, each β_t in (0, 1) and β_T in (0, 1].
+
+    Errors name the bad β by the paper's t and, in brackets, code's index t − 1.
+    """
     if not isinstance(betas, torch.Tensor):
         try:
             betas = torch.as_tensor(betas, dtype=torch.float64)
@@ -73,12 +77,17 @@ def _check_betas(betas: torch.Tensor, terminal_one: bool) -> torch.Tensor:
         raise ValueError(f"betas must be a 1-D (T,) sequence; got shape {tuple(betas.shape)}")
     if betas.numel() < 1:
         raise ValueError("T must be at least 1; got an empty betas sequence")
+    T = len(betas)
     for t, b in enumerate(betas.tolist()):
+        at = f"at the paper's t = {t + 1} (code's index {t})"
         if math.isnan(b):
-            raise ValueError(f"betas must not be NaN; got NaN at t={t}")
-        upper_ok = b < 1 or (terminal_one and t == len(betas) - 1 and b == 1)
-        if not (b > 0 and upper_ok):
-            raise ValueError(f"betas must lie in (0, 1); got {b:g} at t={t}")
+            raise ValueError(f"betas must not be NaN; got NaN {at}")
+        if b == 1 and t < T - 1:
+            raise ValueError(f"only the last β may be 1; got 1 {at} of T = {T}: β_t = 1 sets ᾱ = 0 from t on, so "
+                             "x_t would already be pure noise and x̂0 (eq. 15) undefined at every later step; only at "
+                             "t = T is that the aim (zero terminal SNR)")
+        if not 0 < b <= 1:
+            raise ValueError(f"betas must lie in (0, 1), the last in (0, 1]; got {b:g} {at}")
     return betas
 
 
@@ -109,9 +118,13 @@ class Schedule:
         return self.betas.shape[0]
 
     @classmethod
-    def from_betas(cls, betas, name: str = "custom", _terminal_one: bool = False) -> "Schedule":
-        """Build from any (T,) sequence of β_t in (0, 1); raises ValueError naming the bad value and index."""
-        betas = _check_betas(betas, _terminal_one)
+    def from_betas(cls, betas, name: str = "custom") -> "Schedule":
+        """Build from any (T,) sequence of β_t in (0, 1); raises ValueError naming the bad value and its t.
+
+        β_T alone may be 1 (zero terminal SNR, Lin et al. 2024): then ᾱ_T = 0 and x_T is pure noise. Every
+        coefficient stays finite; only log SNR_T is −inf, and x̂0 from ε (eq. 15) is undefined at t = T.
+        """
+        betas = _check_betas(betas)
         alphas = 1 - betas
         alpha_bar = torch.cumprod(alphas, 0)
         alpha_bar_prev = torch.cat([torch.ones(1, dtype=torch.float64), alpha_bar[:-1]])
@@ -156,7 +169,7 @@ class Schedule:
             if T < 2:
                 raise ValueError("zero_terminal_snr needs T of at least 2")
             betas = _rescale_zero_terminal_snr(betas)
-        return cls.from_betas(betas, name=name, _terminal_one=zero_terminal_snr)
+        return cls.from_betas(betas, name=name)
 
     def reverse_variance(self, variance: str) -> tuple[torch.Tensor, torch.Tensor]:
         """σ_t² and log σ_t² of p_θ(x_{t-1} | x_t): "fixed_large" σ² = β_t, "fixed_small" σ² = β̃_t (Ho et al. §3.2).

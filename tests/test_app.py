@@ -151,9 +151,9 @@ def test_custom_list_warns_when_alpha_bar_T_is_far_from_zero():
 
 
 @pytest.mark.parametrize("widget, key, value, message", [
-    ("text_area", "betas_1", "0.1, abc, 0.2", "could not read 'abc'"),
-    ("text_area", "betas_1", "0.1, 1.2", "betas must lie in (0, 1); got 1.2 at t=1"),
-    ("text_area", "betas_1", "0.1, 0", "betas must lie in (0, 1); got 0 at t=1"),
+    ("text_area", "betas_1", "0.1, abc, 0.2", "could not read 'abc' at the paper's t = 2"),
+    ("text_area", "betas_1", "0.1, 1.2", "betas must lie in (0, 1), the last in (0, 1]; got 1.2 at the paper's t = 2"),
+    ("text_area", "betas_1", "0.1, 0", "betas must lie in (0, 1), the last in (0, 1]; got 0 at the paper's t = 2"),
     ("text_area", "betas_1", "  ", "no β values found"),
     ("number_input", "T_0", 0, "T must be an integer of at least 1; got 0"),
     ("number_input", "beta_end_0", 1.5, "must lie in (0, 1); got 1.5"),
@@ -166,14 +166,14 @@ def test_schedule_page_bad_input_shows_an_error(widget, key, value, message):
     getattr(at, widget)(key=key).set_value(value).run()
     assert not at.exception
     assert len(errors(at)) == 1 and message in errors(at)[0], errors(at)
-    assert not at.get("plotly_chart")
+    assert len(panel(figure(at, "fig_schedules"), "betas")) == 1  # the other schedule keeps its plot
 
 
 def test_schedule_upload_draws_the_file_and_rejects_a_bad_one():
     """Does an uploaded .npz draw its β_t, and a corrupt one show the reference's message instead of a traceback?"""
     at = open_page("schedule")
     at.selectbox(key="kind_1").set_value("upload a file").run()
-    assert not at.exception and at.info and not at.get("plotly_chart")  # waits for a file
+    assert not at.exception and at.info and len(panel(figure(at, "fig_schedules"), "betas")) == 1  # waits for a file
     sigmoid = reference.Schedule.from_name("sigmoid", 300)
     upload = ("mine.npz", reference.schedule_to_npz(sigmoid), "application/octet-stream")
     at.file_uploader(key="file_1").set_value(upload)
@@ -220,7 +220,7 @@ def test_elbo_page_matches_the_reference_bound():
         np.testing.assert_allclose(y_of(trace), summary.per_term.numpy(), rtol=1e-5, atol=1e-7)
     cumulative = figure(at, "fig_cumulative")["data"]
     metrics = [m.value for m in at.metric]
-    assert metrics[0] == f"{y_of(cumulative[0])[-1]:.3f} bits/dim"
+    assert metrics[0].startswith(f"{y_of(cumulative[0])[-1]:.3f} ± ")
     assert y_of(cumulative[1])[-1] > y_of(cumulative[0])[-1]  # σ² = β̃ gives the looser bound here
     bars = figure(at, "fig_parts")["data"][0]
     assert bars["x"] == ["L_0<br>reconstruction", "Σ L_1…L_{T−1}<br>denoising", "L_T<br>prior", "total"]
@@ -277,7 +277,7 @@ def test_sampling_page_ddpm_draws_the_samples_and_the_trajectory():
 
 @needs_moons
 def test_sampling_page_ddim_and_bad_steps():
-    """Does DDIM run with its step count and η, and does an impossible step count show the reference's error?"""
+    """Does DDIM run with its step count and η, and is an impossible step count refused by the field (min 1)?"""
     at = open_page("sampling", sampling_n_moons=100)
     at.radio(key="sampling_sampler_points").set_value("DDIM").run()
     at.number_input(key="sampling_ddim_steps").set_value(20).run()
@@ -286,8 +286,8 @@ def test_sampling_page_ddim_and_bad_steps():
     assert len(at.select_slider[0].options) == 20
     at.number_input(key="sampling_ddim_steps").set_value(0).run()
     assert not at.exception
-    assert errors(at) == ["steps must be an integer in [1, T] = [1, 1000]; got 0"]
-    assert not at.get("plotly_chart")
+    assert not errors(at) and at.number_input(key="sampling_ddim_steps").value >= 1
+    assert len(at.get("plotly_chart")) == 3
 
 
 @needs_digits

@@ -74,11 +74,11 @@ def test_parse_betas_accepts_common_separators(text):
 
 
 @pytest.mark.parametrize("text, message", [
-    ("0.1, x2", "could not read 'x2' (item 2) as a number"),
+    ("0.1, x2", "could not read 'x2' at the paper's t = 2 (code's index 1) as a number"),
     ("", "no β values found"),
-    ("0.5 1.0", "betas must lie in (0, 1); got 1 at t=1"),
-    ("-0.1", "betas must lie in (0, 1); got -0.1 at t=0"),
-    ("nan", "betas must not be NaN; got NaN at t=0"),
+    ("1.0 0.5", "only the last β may be 1; got 1 at the paper's t = 1 (code's index 0) of T = 2"),
+    ("-0.1", "betas must lie in (0, 1), the last in (0, 1]; got -0.1 at the paper's t = 1 (code's index 0)"),
+    ("nan", "betas must not be NaN; got NaN at the paper's t = 1 (code's index 0)"),
 ])
 def test_parse_betas_names_the_bad_item(text, message):
     """Is every unreadable or out-of-range β named in the error?"""
@@ -114,7 +114,7 @@ def test_schedule_file_from_a_path(tmp_path):
     (b"{", "b.json", "could not read b.json as JSON"),
     (b'{"alpha": [0.1]}', "b.json", "must hold a list of β values"),
     (b'{"betas": [0.1, "x"]}', "b.json", "every entry of 'betas' must be a number"),
-    (b'{"betas": [0.1, 2]}', "b.json", "betas must lie in (0, 1); got 2 at t=1"),
+    (b'{"betas": [0.1, 2]}', "b.json", "betas must lie in (0, 1), the last in (0, 1]; got 2 at the paper's t = 2"),
 ])
 def test_bad_schedule_files_raise_value_errors(data, name, message):
     """Does every unreadable file give a ValueError that says what is wrong, never another exception?"""

@@ -105,17 +105,23 @@ def test_ddpm_loop_matches_step_by_step(name, variance):
 
 @pytest.mark.parametrize("name", ["linear", "cosine"])
 @pytest.mark.parametrize("eta", [0.0, 0.5, 1.0])
-def test_ddim_loop_matches_diffusers(name, eta):
-    """Does DDIM over 50 of 1000 steps, same x_T and noise stream, match DDIMScheduler (leading spacing)?"""
+@pytest.mark.parametrize("spacing", ["trailing", "leading"])
+def test_ddim_loop_matches_diffusers(name, eta, spacing):
+    """Does DDIM over 50 of 1000 steps, same x_T and noise stream, match DDIMScheduler with the same spacing?
+
+    50 divides 1000: diffusers' step takes the previous timestep as t − T // steps, which is its own list's
+    neighbour for trailing spacing only when steps divides T (diffusers issue #12633).
+    """
     theirs = upcast(DDIMScheduler(num_train_timesteps=1000, beta_schedule=DIFFUSERS_NAME[name], clip_sample=False,
-                                  set_alpha_to_one=True, steps_offset=0, timestep_spacing="leading"))
+                                  set_alpha_to_one=True, steps_offset=0, timestep_spacing=spacing))
     theirs.set_timesteps(50)
     ours = Schedule.from_betas(theirs.betas, name=name)
-    assert ddim_timesteps(1000, 50) == sorted(int(t) for t in theirs.timesteps)
+    assert ddim_timesteps(1000, 50, spacing) == sorted(int(t) for t in theirs.timesteps)
     model = TinyEps()
     x_T = torch.randn(16, 2, generator=torch.Generator().manual_seed(4), dtype=torch.float64)
     x, g = x_T, torch.Generator().manual_seed(5)
     for t in theirs.timesteps:
         x = theirs.step(model(x, torch.full((16,), int(t))), int(t), x, eta=eta, generator=g).prev_sample
-    ours_x0 = sample_ddim(model, (16, 2), ours, steps=50, eta=eta, x_T=x_T, generator=torch.Generator().manual_seed(5))
+    ours_x0 = sample_ddim(model, (16, 2), ours, steps=50, eta=eta, spacing=spacing, x_T=x_T,
+                          generator=torch.Generator().manual_seed(5))
     close(ours_x0, x)

@@ -62,10 +62,10 @@ def test_to_moves_every_tensor():
 
 
 @pytest.mark.parametrize("betas,message", [
-    ([0.1, 1.2, 0.3], r"betas must lie in \(0, 1\); got 1.2 at t=1"),
-    ([0.1, 0.0], r"got 0 at t=1"),
-    ([-0.1], r"got -0.1 at t=0"),
-    ([0.1, float("nan")], r"NaN at t=1"),
+    ([0.1, 1.2, 0.3], r"betas must lie in \(0, 1\), the last in \(0, 1\]; got 1.2 at the paper's t = 2 \(code's index 1\)"),
+    ([0.1, 0.0], r"got 0 at the paper's t = 2 \(code's index 1\)"),
+    ([-0.1], r"got -0.1 at the paper's t = 1 \(code's index 0\)"),
+    ([0.1, float("nan")], r"NaN at the paper's t = 2 \(code's index 1\)"),
     ([], r"T must be at least 1"),
     ([[0.1, 0.2]], r"1-D \(T,\) sequence; got shape \(1, 2\)"),
     (["a", "b"], r"1-D sequence of numbers"),

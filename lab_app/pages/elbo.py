@@ -8,6 +8,7 @@ from lab_app.show_code import show_code
 from lab_app.widgets import pick_model
 
 VARIANCES = {"fixed_large": "σ² = β (fixed_large)", "fixed_small": "σ² = β̃ (fixed_small)"}
+COLORS = dict(zip(VARIANCES.values(), figures.COLORS))  # one colour per variance, whichever are selected
 DEFAULT_N = {"image": 4, "points": 128}  # all T terms: under a second for the MLP, ~1 s per digit for the U-Net
 MAX_N = {"image": 64, "points": 2000}  # 64 digits: about a minute of CPU per variance
 
@@ -45,10 +46,14 @@ for variance in variances:
 manifest = cache.checkpoint(name).manifest
 columns = st.columns(len(results) + 1)
 for column, (label, r) in zip(columns, results.items()):
-    column.metric(f"bound, {label}", f"{r['total']:.3f} bits/dim", help=f"{r['n']} examples, {r['dims']} dims each")
-columns[-1].metric("recorded in the manifest", f"{manifest['bits_per_dim']:.3f} bits/dim",
+    se = f" ± {r['total_se']:.3f}" if r["n"] > 1 else ""  # one example has no spread to measure
+    column.metric(f"bound (bits/dim), {label}", f"{r['total']:.3f}{se}", help=f"{r['dims']} dims per example")
+columns[-1].metric("recorded in the manifest (bits/dim)", f"{manifest['bits_per_dim']:.3f}",
                    help=f"σ² = β on {manifest.get('bits_per_dim_data', 'held-out data')}, at training time")
-st.caption("Computed in " + ", ".join(f"{r['seconds']:.2f} s ({label})" for label, r in results.items())
+n_used = next(iter(results.values()))["n"]
+spread = f" ± its standard error (their standard deviation / √{n_used})" if n_used > 1 else ""
+st.caption(f"Each bound is the mean over {n_used} held-out example{'s' if n_used > 1 else ''}{spread}. Computed in "
+           + ", ".join(f"{r['seconds']:.2f} s ({label})" for label, r in results.items())
            + f" on {reference.device_name()}; {manifest['data']} model, T = {manifest['T']}, "
            f"{manifest['schedule']['name']} schedule. A repeated setting comes from the cache.")
 
@@ -59,20 +64,20 @@ left, right = st.columns(2)
 with left:
     st.plotly_chart(figures.lines({label: r["per_term"] for label, r in results.items()}, "Every term L_k (eq. 5)",
                                   "bits/dim", x=k, x_title="k in L_k (0: decoder L_0; T: prior L_T)", log_y=True,
-                                  dashed=(VARIANCES["fixed_small"],)),
+                                  dashed=(VARIANCES["fixed_small"],), colors=COLORS),
                     key="fig_terms")
     st.caption("A log axis: L_0, a density for continuous data, can be negative and then shows only in the bars.")
     show_code(reference.vlb_terms, reference.summarize_bound)
 with right:
     st.plotly_chart(figures.lines({label: r["cumulative"] for label, r in results.items()}, "Running sum L_0 + … + L_k",
                                   "bits/dim", x=k, x_title="k; the curve ends at the total",
-                                  dashed=(VARIANCES["fixed_small"],)),
+                                  dashed=(VARIANCES["fixed_small"],), colors=COLORS),
                     key="fig_cumulative")
     show_code(reference.summarize_bound)
 with left:
     parts = {label: {"L_0 reconstruction": r["reconstruction"], "Σ L_1…L_{T−1} denoising": r["denoising"],
                      "L_T prior": r["prior"], "total": r["total"]} for label, r in results.items()}
-    st.plotly_chart(figures.bound_bars(parts), key="fig_parts")
+    st.plotly_chart(figures.bound_bars(parts, colors=COLORS), key="fig_parts")
     st.markdown("| σ_t² | " + " | ".join(next(iter(parts.values()))) + " |\n|---|---|---|---|---|\n" + "\n".join(
         f"| {label} | " + " | ".join(f"{v:.4g}" for v in values.values()) + " |" for label, values in parts.items()))
     show_code(reference.summarize_bound)
@@ -80,7 +85,8 @@ with right:
     weights = {VARIANCES[v]: cache.weight_over_simple(name, v) for v in variances}
     st.plotly_chart(figures.lines(weights, "What L_simple drops: D × the eq. 12 weight", "weight relative to L_simple",
                                   x={label: list(range(2, T + 1)) for label in weights}, log_y=True,
-                                  hline=(1.0, "L_simple"), dashed=(VARIANCES["fixed_small"],)), key="fig_weight")
+                                  hline=(1.0, "L_simple"), dashed=(VARIANCES["fixed_small"],), colors=COLORS),
+                    key="fig_weight")
     st.caption("L_t = weight_t · E‖ε − ε_θ‖² (eq. 12); L_simple (eq. 14) uses 1/D at every t. Above 1, the bound "
                "counts a step more than L_simple does.")
     show_code(reference.eps_weight, reference.eps_weight_over_simple)

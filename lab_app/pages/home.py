@@ -18,10 +18,11 @@ st.page_link("lab_app/pages/elbo.py", label="**ELBO inspection**: every term of 
 st.page_link("lab_app/pages/sampling.py", label="**Sampling**: Algorithm 2 and DDIM step by step, with x_t and the "
              "model's x̂0 along the way.", icon=":material/scatter_plot:")
 st.subheader("The notebook")
-st.markdown("In the assignment, `ddpm_core.ipynb`, you write `q_sample` (eq. 4), `posterior_mean` (eq. 7), the "
-            "ε-loss (eq. 14) and the sampling loop (Algorithm 2) yourself; its tests check each against the same "
-            "reference. Save it inside your clone of this repository (its first cell imports the checks from "
-            "`graders/`) and open it with `jupyter lab ddpm_core.ipynb`.")
+st.markdown("In the assignment, `ddpm_core.ipynb`, you write its four functions yourself: `q_sample` (eq. 4), "
+            "`posterior_mean` (eq. 7), the ε-loss `eps_loss` (eq. 14) and the sampling loop `sample_loop` "
+            "(Algorithm 2); its tests check each against the same reference. Save it inside your clone of this "
+            "repository (its first cell imports the checks from `graders/`) and open it with "
+            "`jupyter lab ddpm_core.ipynb`.")
 notebooks = sorted(RELEASE.glob("*.ipynb"))  # only the students' copies: lab_app/release/, never assignments/source/
 if not notebooks:
     st.info("No assignment notebook has been released to this lab yet.")

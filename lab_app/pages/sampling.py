@@ -22,6 +22,25 @@ def draw(x, title: str, data=None):
     return figures.digit_grid(x[:, 0], title, ncols=4)
 
 
+def listed(ts: list[int], ends: int = 3) -> str:
+    """'1000, 980, 960, …, 40, 20': a long list of timesteps shortened to its ends."""
+    shown = ts if len(ts) <= 2 * ends + 1 else [*ts[:ends], "…", *ts[-ends:]]
+    return ", ".join(map(str, shown))
+
+
+@st.fragment
+def trajectory(out: dict) -> None:
+    """x_t and the model's x̂0 at one step: a fragment, so that moving the slider redraws these two figures only."""
+    timesteps = out["timesteps"]
+    i = st.select_slider("Trajectory: the step at the paper's t (x̂0 is the model's guess of x0 at that step)",
+                         options=list(range(len(timesteps))), value=len(timesteps) // 2,
+                         format_func=lambda j: f"t = {timesteps[j] + 1}", key=f"sampling_frame_{len(timesteps)}")
+    t_paper = timesteps[i] + 1
+    middle, right = st.columns(2)
+    middle.plotly_chart(draw(out["x_t"][i], f"x_t at t = {t_paper}"), key="fig_x_t")
+    right.plotly_chart(draw(out["x0_pred"][i], f"the model's x̂0 at t = {t_paper}"), key="fig_x0_pred")
+
+
 st.title("Sampling")
 st.markdown(
     "Start from x_T ~ N(0, I) and run the reverse process. DDPM (Algorithm 2) takes all T steps, "
@@ -39,25 +58,34 @@ sampler = b.radio("Sampler", ["DDPM", "DDIM"], index=["DDPM", "DDIM"].index(DEFA
                   key=f"sampling_sampler_{kind}")
 n = c.number_input("samples", value=DEFAULT_N[kind], min_value=1, max_value=MAX_N[kind], step=1, key=f"sampling_n_{name}")
 seed = d.number_input("seed", value=0, min_value=0, step=1, key="sampling_seed")
-ddim_steps, eta, variance = 50, 0.0, "fixed_large"
+ddim_steps, spacing, eta, variance = 50, "trailing", 0.0, "fixed_large"
 if sampler == "DDIM":
-    a, b = st.columns(2)
-    ddim_steps = a.number_input("DDIM steps", value=50, step=1, key="sampling_ddim_steps")
-    eta = b.slider("η (0: deterministic; 1 with all steps: DDPM with σ² = β̃)", 0.0, 1.0, 0.0, 0.1, key="sampling_eta")
+    a, b, c = st.columns(3)
+    ddim_steps = a.number_input(f"DDIM steps (1 … {T})", value=50, min_value=1, max_value=T, step=1,
+                                key="sampling_ddim_steps")
+    spacing = b.radio("Spacing", reference.DDIM_SPACINGS, horizontal=True, key="sampling_spacing")
+    eta = c.slider("η (0: deterministic; 1 with all steps: DDPM with σ² = β̃)", 0.0, 1.0, 0.0, 0.1, key="sampling_eta")
 else:
     variance = st.radio("σ_t²", list(VARIANCES), format_func=VARIANCES.get, horizontal=True, key="sampling_variance")
 
 # 2. Let the reference validate.
 try:
-    steps = reference.ddim_timesteps(T, int(ddim_steps)) if sampler == "DDIM" else list(range(T))
+    steps = reference.ddim_timesteps(T, int(ddim_steps), spacing) if sampler == "DDIM" else list(range(T))
 except ValueError as e:
     st.error(str(e))
     st.stop()
+if sampler == "DDIM":
+    alpha_bar_T = float(cache.checkpoint(name).schedule.alpha_bar[-1])
+    st.caption(f"Spacing (Lin et al. 2024): trailing starts at t = T, where x_T is pure noise; leading starts below T "
+               f"(k = ⌊T/steps⌋ apart, from t = 1); linspace spreads from T to 1. This run denoises at t = "
+               f"{listed([t + 1 for t in reversed(steps)])}. x̂0 is clipped to ±{cache.ddim_clip(name):g}: at t = T, "
+               f"ᾱ_T = {alpha_bar_T:.1e}, so x̂0 = (x_T − √(1 − ᾱ_T)·ε_θ)/√ᾱ_T (eq. 15) would magnify the model's ε "
+               f"error {alpha_bar_T ** -0.5:,.0f}-fold.")
 
 # 3. Sample (cached), with a progress bar and the model's current x̂0 drawn live.
 try:
-    out, computed = with_progress(cache.samples, name, sampler, int(n), int(seed), int(ddim_steps), float(eta),
-                                  variance, label=f"{sampler} steps",
+    out, computed = with_progress(cache.samples, name, sampler, int(n), int(seed), int(ddim_steps), spacing,
+                                  float(eta), variance, label=f"{sampler} steps",
                                   preview=lambda x0_pred: draw(x0_pred[:PREVIEW_N[kind]].cpu().numpy(),
                                                                  "the model's x̂0, now"))
 except ValueError as e:
@@ -66,20 +94,14 @@ except ValueError as e:
 st.caption(f"{sampler}, {len(steps)} steps, {int(n)} samples: {out['seconds']:.2f} s on {out['device']}"
            + ("" if computed else " (when first computed; this result came from the cache)") + ".")
 
-# 4. Figures.
-timesteps = out["timesteps"]
-i = st.select_slider("Trajectory: the step at the paper's t (x̂0 is the model's guess of x0 at that step)",
-                     options=list(range(len(timesteps))), value=len(timesteps) // 2,
-                     format_func=lambda j: f"t = {timesteps[j] + 1}", key=f"sampling_frame_{len(timesteps)}")
-t_paper = timesteps[i] + 1
+# 4. Figures: the samples, and beside them the trajectory, a fragment redrawn alone when its slider moves.
+left, right = st.columns([1, 2], vertical_alignment="bottom")
 data = cache.held_out(name, int(n)) if kind == "points" else None
-left, middle, right = st.columns(3)
-with left:
-    st.plotly_chart(draw(out["x0"], f"Samples x0 ({name})", data), key="fig_samples")
-    show_code(reference.sample_ddpm if sampler == "DDPM" else reference.sample_ddim,
-              reference.ddpm_steps if sampler == "DDPM" else reference.ddim_steps)
-with middle:
-    st.plotly_chart(draw(out["x_t"][i], f"x_t at t = {t_paper}"), key="fig_x_t")
+left.plotly_chart(draw(out["x0"], f"Samples x0 ({name})", data), key="fig_samples")
 with right:
-    st.plotly_chart(draw(out["x0_pred"][i], f"the model's x̂0 at t = {t_paper}"), key="fig_x0_pred")
-    show_code(reference.predict_x0_from_eps, reference.p_mean_variance)
+    trajectory(out)
+if sampler == "DDPM":
+    show_code(reference.sample_ddpm, reference.ddpm_steps, label="Show the code: the sampler")
+else:
+    show_code(reference.sample_ddim, reference.ddim_timesteps, reference.ddim_steps, label="Show the code: the sampler")
+show_code(reference.predict_x0_from_eps, reference.p_mean_variance, label="Show the code: x̂0 along the trajectory")

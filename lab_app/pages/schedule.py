@@ -44,28 +44,33 @@ st.markdown(
     "how fast each destroys the signal. Axes use the paper's t = 1 … T; the code's index is t − 1."
 )
 
-# 1. Read the widgets.
-count = st.radio("Schedules to compare", [1, 2, 3], index=1, horizontal=True, key="schedule_count")
+# 1. Read the widgets. 2. Let the reference validate each schedule on its own: a bad one shows its error under its
+# widgets, and the others are still drawn, each in the colour of its slot.
+left, right = st.columns([2, 1])
+count = left.radio("Schedules to compare", [1, 2, 3], index=1, horizontal=True, key="schedule_count")
+relative = right.checkbox("x axis: t / T", key="schedule_relative_t",
+                          help="each schedule against t / T, so that schedules with different T span the same axis")
 columns = st.columns(3)
-specs = []
+valid = []  # (slot, label, spec) of each schedule the reference accepted
 for i in range(count):
     with columns[i]:
-        specs.append(read_spec(i))
-if any(spec is None for spec in specs):
-    st.info("Upload a β file to draw that schedule.")
+        spec = read_spec(i)
+        if spec is None:
+            st.info("Upload a β file to draw this schedule.")
+            continue
+        try:
+            valid.append((i, f"{i + 1}: {cache.schedule_label(spec)}", spec))
+        except ValueError as e:
+            st.error(f"Schedule {i + 1}: {e}")
+st.caption("Every β_t lies in (0, 1) but the last, which may be 1: β_T = 1 makes ᾱ_T = 0, so x_T is pure noise as the "
+           "prior N(0, I) assumes (zero terminal SNR); an earlier β_t = 1 would erase the data mid-chain and leave x̂0 "
+           "(eq. 15) undefined from there on.")
+if not valid:
     st.stop()
-
-# 2. Let the reference validate.
-labels = []
-for i, spec in enumerate(specs):
-    try:
-        labels.append(f"{i + 1}: {cache.schedule_label(spec)}")
-    except ValueError as e:
-        st.error(f"Schedule {i + 1}: {e}")
-        st.stop()
+colors = {label: figures.COLORS[i] for i, label, _ in valid}
 
 # 3. Cached arrays.
-curves = {label: cache.schedule_curves(spec) for label, spec in zip(labels, specs)}
+curves = {label: cache.schedule_curves(spec) for _, label, spec in valid}
 
 for label, curve in curves.items():
     if not curve["negligible"]:
@@ -76,15 +81,14 @@ st.markdown("| schedule | ᾱ_T | L_T (bits/dim, data of unit variance) |\n|---|
     f"| {label} | {curve['alpha_bar_T']:.3g} | {curve['prior_bits_per_dim']:.3g} |" for label, curve in curves.items()))
 
 # 4. Figures.
-st.plotly_chart(figures.schedule_panels(curves), key="fig_schedules")
-builders = dict.fromkeys(BETA_BUILDERS[spec[0]] for spec in specs if spec[0] in BETA_BUILDERS)  # each once, in order
+st.plotly_chart(figures.schedule_panels(curves, relative=relative, colors=colors), key="fig_schedules")
+builders = dict.fromkeys(BETA_BUILDERS[spec[0]] for _, _, spec in valid if spec[0] in BETA_BUILDERS)  # once each, in order
 show_code(reference.Schedule.from_name, *builders, reference.Schedule.from_betas, reference.log_snr,
           reference.terminal_signal)
 
 
-
 @st.fragment
-def noised_data(labels: list[str], specs: list[cache.ScheduleSpec], T: dict[str, int]) -> None:
+def noised_data(valid: list[tuple[int, str, cache.ScheduleSpec]], T: dict[str, int], colors: dict[str, str]) -> None:
     """The data noised at t: a fragment, so that moving t redraws this figure only."""
     st.subheader("The data, noised at t")
     T_max = max(T.values())
@@ -92,22 +96,23 @@ def noised_data(labels: list[str], specs: list[cache.ScheduleSpec], T: dict[str,
     t = a.slider("t (paper's; code's index is t − 1)", 1, T_max, max(1, T_max // 4), key=f"t_{T_max}")
     dataset = b.selectbox("2-D data set", TOY_DATASETS, key="schedule_dataset")
     seed = c.number_input("seed", value=0, min_value=0, step=1, key="schedule_seed")
-    noised = {}
-    for label, spec in zip(labels, specs):
+    noised, title_colors = {}, {}
+    for _, label, spec in valid:
         t_here = min(t, T[label])  # a schedule with fewer steps stops at its own T
-        noised[f"{label}, t = {t_here}"] = (cache.toy_data(dataset, N_POINTS, int(seed)),
-                                            cache.noised_toy(spec, dataset, N_POINTS, t_here - 1, int(seed)),
-                                            cache.noised_digits(spec, 8, t_here - 1, int(seed)))
-    st.plotly_chart(figures.noised_panels(noised), key="fig_noised")
+        title = f"{label}, t = {t_here}"
+        noised[title] = (cache.toy_data(dataset, N_POINTS, int(seed)),
+                         cache.noised_toy(spec, dataset, N_POINTS, t_here - 1, int(seed)),
+                         cache.noised_digits(spec, 8, t_here - 1, int(seed)))
+        title_colors[title] = colors[label]
+    st.plotly_chart(figures.noised_panels(noised, colors=title_colors), key="fig_noised")
     show_code(reference.q_sample)
 
 
-noised_data(labels, specs, {label: len(curve["betas"]) for label, curve in curves.items()})
+noised_data(valid, {label: len(curve["betas"]) for label, curve in curves.items()}, colors)
 
 st.subheader("Take a schedule to the notebook")
 st.caption("Load it with `reference.load_schedule(path)`, or `Schedule.from_betas(np.load(path)['betas'])`.")
-columns = st.columns(len(specs))
-for i, (column, label, spec) in enumerate(zip(columns, labels, specs)):
+for column, (i, label, spec) in zip(st.columns(len(valid)), valid):
     npz, json_text = cache.schedule_files(spec)
     stem = cache.build_schedule(spec).name
     column.download_button(f"{label} as .npz", npz, f"{stem}_schedule.npz", "application/octet-stream",
