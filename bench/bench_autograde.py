@@ -25,16 +25,11 @@ from pathlib import Path
 import nbformat
 from jupyter_client.manager import KernelManager
 
+from graders.nbgrader_cli import run_nbgrader
+
 ROOT = Path(__file__).resolve().parents[1]
 ASSIGNMENT = "ddpm_core"
 SLOW_STATUSES = ("timeout", "missing")  # planted files that deliberately burn a time limit
-
-
-def nbgrader(*args: str, cwd: Path) -> None:
-    env = dict(os.environ, PYTHONPATH=str(ROOT), PATH=f"{Path(sys.executable).parent}{os.pathsep}{os.environ['PATH']}")
-    proc = subprocess.run([sys.executable, "-m", "nbgrader", *args], cwd=cwd, env=env, capture_output=True, text=True)
-    if proc.returncode != 0:
-        raise RuntimeError(f"nbgrader {' '.join(args)} failed:\n{proc.stderr[-3000:]}")
 
 
 def planted(slow: bool) -> list[dict[str, str]]:
@@ -69,7 +64,7 @@ def build_course(course: Path, replacements: list[dict[str, str] | None], in_ker
         with open(course / "nbgrader_config.py", "a") as f:
             f.write(STOCK_STEPS)
     shutil.copytree(ROOT / "assignments" / "source", course / "source")
-    nbgrader("generate_assignment", ASSIGNMENT, "--force", cwd=course)
+    run_nbgrader("generate_assignment", ASSIGNMENT, "--force", cwd=course)
     release = nbformat.read(course / "release" / ASSIGNMENT / f"{ASSIGNMENT}.ipynb", as_version=4)
     source = nbformat.read(course / "source" / ASSIGNMENT / f"{ASSIGNMENT}.ipynb", as_version=4)
     solutions = {c.metadata["nbgrader"]["grade_id"]: "\n".join(
@@ -90,7 +85,7 @@ def build_course(course: Path, replacements: list[dict[str, str] | None], in_ker
 def autograde_seconds(n: int, course: Path, in_kernel: bool = False) -> float:
     build_course(course, submissions(n), in_kernel)
     start = time.perf_counter()
-    nbgrader("autograde", ASSIGNMENT, "--create", cwd=course)
+    run_nbgrader("autograde", ASSIGNMENT, "--create", cwd=course)
     return time.perf_counter() - start
 
 

@@ -25,7 +25,8 @@ import tempfile
 import time
 from pathlib import Path
 
-from bench.bench_autograde import ASSIGNMENT, ROOT, build_course, nbgrader, planted
+from bench.bench_autograde import ASSIGNMENT, ROOT, build_course, planted
+from graders.nbgrader_cli import run_nbgrader
 
 
 def class_of(n: int) -> list[dict[str, str] | None]:
@@ -56,7 +57,7 @@ def timed(course: Path, workers: int | None) -> tuple[float, float]:
     busy, total = busy_jiffies()
     start = time.perf_counter()
     if workers is None:
-        nbgrader("autograde", ASSIGNMENT, "--create", cwd=course)
+        run_nbgrader("autograde", ASSIGNMENT, "--create", cwd=course)
     else:
         proc = subprocess.run([sys.executable, "-m", "graders.autograde", ASSIGNMENT, "--course", str(course),
                                "--workers", str(workers), "--no-progress"], cwd=ROOT, capture_output=True, text=True)

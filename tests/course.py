@@ -11,32 +11,18 @@ Used by tests/test_assignment_pipeline.py (planted mistakes) and tests/test_assi
 from __future__ import annotations
 
 import csv
-import os
 import shutil
-import subprocess
-import sys
 from pathlib import Path
 
 import nbformat
 
+from graders.nbgrader_cli import run_nbgrader
 from graders.tasks import tasks_of
 
 ROOT = Path(__file__).resolve().parents[1]
 ASSIGNMENT = "ddpm_core"
 TASKS = tasks_of(ASSIGNMENT)
 TOTAL = sum(task.points for task in TASKS.values())
-
-
-def run_nbgrader(*args: str, cwd: Path, timeout: int = 900, env: dict[str, str] | None = None,
-                 check: bool = True) -> subprocess.CompletedProcess:
-    """`python -m nbgrader ARGS` in `cwd` with this venv first on PATH; with check, a failure fails the test."""
-    path = f"{Path(sys.executable).parent}{os.pathsep}{os.environ['PATH']}"
-    env = {**os.environ, "PYTHONPATH": str(ROOT), "PATH": path, **(env or {})}
-    proc = subprocess.run([sys.executable, "-m", "nbgrader", *args], cwd=cwd, env=env, capture_output=True,
-                          text=True, timeout=timeout)
-    if check:
-        assert proc.returncode == 0, f"nbgrader {' '.join(args)} failed:\n{proc.stdout[-3000:]}\n{proc.stderr[-3000:]}"
-    return proc
 
 
 def solution_sources(source_nb: nbformat.NotebookNode) -> dict[str, str]:

@@ -53,7 +53,7 @@ def test_ddim_steps_run_from_1_to_T_and_start_at_T():
     assert (steps.min, steps.max) == (1, 1000)
     steps.set_value(1).run()
     assert not at.exception and not errors(at)
-    assert any("DDIM, 1 steps, 50 samples" in c.value for c in at.caption)
+    assert any("DDIM, 1 step, 50 samples" in c.value for c in at.caption)
     assert first_and_last_t(at) == ("t = 1000", "t = 1000")
     at.number_input(key="sampling_ddim_steps").set_value(1000).run()
     assert not at.exception and not errors(at)

@@ -91,7 +91,8 @@ try:
 except ValueError as e:
     st.error(str(e))
     st.stop()
-st.caption(f"{sampler}, {len(steps)} steps, {int(n)} samples: {out['seconds']:.2f} s on {out['device']}"
+st.caption(f"{sampler}, {len(steps)} step{'' if len(steps) == 1 else 's'}, {int(n)} samples: {out['seconds']:.2f} s on "
+           f"{out['device']}"
            + ("" if computed else " (when first computed; this result came from the cache)") + ".")
 
 # 4. Figures: the samples, and beside them the trajectory, a fragment redrawn alone when its slider moves.
