@@ -90,7 +90,7 @@ def main(n: int = 200) -> None:
           f"{cores['serial nbgrader autograde']:.2f} cores busy (each student's kernel and grading worker run at once), "
           f"so {os.cpu_count()} cores allow at most {os.cpu_count() / cores['serial nbgrader autograde']:.2f}x")
     for students in (1_000, 10_000):
-        row = ", ".join(f"{w} workers {students * per_student / (w * efficiency) / 60:.0f} min" for w in (16, 64, 256))
+        row = ", ".join(f"{w} workers {students * per_student / (w * efficiency) / 60:.1f} min" for w in (16, 64, 256))
         print(f"projection, {students} students: serial {students * serial / n / 3600:.1f} h; {row}")
     if not agree:
         sys.exit("the gradebooks disagree")
