@@ -115,6 +115,8 @@ def test_schedule_file_from_a_path(tmp_path):
     (b'{"alpha": [0.1]}', "b.json", "must hold a list of β values"),
     (b'{"betas": [0.1, "x"]}', "b.json", "every entry of 'betas' must be a number"),
     (b'{"betas": [0.1, 2]}', "b.json", "betas must lie in (0, 1), the last in (0, 1]; got 2 at the paper's t = 2"),
+    (b"0.1 1 0.2", "b.txt", "only the last β may be 1; got 1 at the paper's t = 2 (code's index 1) of T = 3"),
+    (b'{"betas": [1, 0.5]}', "b.json", "only the last β may be 1; got 1 at the paper's t = 1 (code's index 0)"),
 ])
 def test_bad_schedule_files_raise_value_errors(data, name, message):
     """Does every unreadable file give a ValueError that says what is wrong, never another exception?"""

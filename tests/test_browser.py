@@ -119,6 +119,17 @@ def wait_for_plots(pg, n: int, timeout_ms: int = 90_000) -> None:
     settle(pg, timeout_ms)
 
 
+def move_trajectory(page, title: str) -> None:
+    """Move the Sampling page's trajectory slider five steps right; wait until the x_t plot, titled `title` before,
+    is redrawn and all three plots are back."""
+    thumb = page.locator('[data-testid="stSlider"]').filter(has_text="Trajectory").get_by_role("slider")
+    thumb.focus()
+    for _ in range(5):
+        thumb.press("ArrowRight")
+    wait_for_change(page, f"{PLOT} .gtitle", title, nth=1)
+    wait_for_plots(page, 3)
+
+
 def wait_for_change(pg, selector: str, before: str, nth: int = 0, timeout_ms: int = 90_000) -> None:
     """Wait until the text of the nth element matching `selector` is no longer `before`."""
     try:
@@ -205,11 +216,6 @@ def test_sampling_page(page, url, shots):
     no_exception(page)
     title = page.locator(PLOT).nth(1).locator(".gtitle").text_content()
     eta = page.locator('[data-testid="stSlider"]').filter(has_text="η").inner_text()
-    thumb = page.locator('[data-testid="stSlider"]').filter(has_text="Trajectory").get_by_role("slider")
-    thumb.focus()
-    for _ in range(5):
-        thumb.press("ArrowRight")
-    wait_for_change(page, f"{PLOT} .gtitle", title, nth=1)
-    wait_for_plots(page, 3)
+    move_trajectory(page, title)
     assert page.locator('[data-testid="stSlider"]').filter(has_text="η").inner_text() == eta
     page.screenshot(path=shots / "sampling_ddim.png")

@@ -3,8 +3,8 @@ fragment? (Issue 15, item 7; the server, browser and helpers are tests/test_brow
 import pytest
 
 from reference.checkpoints import available_checkpoints
-from test_browser import (PLOT, browser, no_exception, page, settle, shots, url,  # noqa: F401 (fixtures)
-                          wait_for_change, wait_for_plots)
+from test_browser import (PLOT, browser, move_trajectory, no_exception, page, settle, shots,  # noqa: F401
+                          url, wait_for_plots)
 
 pytestmark = [pytest.mark.browser,
               pytest.mark.skipif("moons" not in available_checkpoints(), reason="the moons checkpoint is not shipped")]
@@ -34,12 +34,7 @@ def test_trajectory_slider_does_not_rerun_the_page(page, url, shots):
     wait_for_plots(page, 3)
     caption = page.get_by_text("DDPM, 1000 steps, 2000 samples").inner_text()
     title = page.locator(PLOT).nth(1).locator(".gtitle").text_content()
-    thumb = page.locator('[data-testid="stSlider"]').filter(has_text="Trajectory").get_by_role("slider")
-    thumb.focus()
-    for _ in range(5):
-        thumb.press("ArrowRight")
-    wait_for_change(page, f"{PLOT} .gtitle", title, nth=1)
-    wait_for_plots(page, 3)
+    move_trajectory(page, title)
     no_exception(page)
     # a full run would find the samples in the cache and say so: "… (when first computed; … from the cache)."
     assert page.get_by_text("DDPM, 1000 steps, 2000 samples").inner_text() == caption

@@ -72,14 +72,3 @@ def test_zero_terminal_snr_files_round_trip():
     assert torch.equal(reference.load_schedule(reference.schedule_to_json(zero).encode(), "z.json").betas, zero.betas)
     assert reference.load_schedule(b"0.1 0.5 1", "z.txt").alpha_bar[-1] == 0
     assert reference.parse_betas("0.1, 0.5, 1.0").betas[-1] == 1
-
-
-@pytest.mark.parametrize("data, name, message", [
-    (b"0.1 1 0.2", "b.txt", "only the last β may be 1; got 1 at the paper's t = 2 (code's index 1) of T = 3"),
-    (b'{"betas": [1, 0.5]}', "b.json", "only the last β may be 1; got 1 at the paper's t = 1 (code's index 0)"),
-])
-def test_files_with_an_early_beta_of_one_are_refused(data, name, message):
-    """Does load_schedule refuse a file with β = 1 before its last step, saying where?"""
-    with pytest.raises(ValueError) as e:
-        reference.load_schedule(data, name)
-    assert message in str(e.value)
