@@ -15,8 +15,11 @@ def run() -> None:
     page = st.navigation([
         st.Page("lab_app/pages/home.py", title="Home", icon=":material/home:", default=True),
         st.Page("lab_app/pages/schedule.py", title="Schedule design", icon=":material/show_chart:"),
+        st.Page("lab_app/pages/forward.py", title="Forward process", icon=":material/trending_flat:"),
+        st.Page("lab_app/pages/posterior.py", title="Posterior q(xₜ₋₁ | xₜ, x₀)", icon=":material/undo:"),
         st.Page("lab_app/pages/elbo.py", title="ELBO inspection", icon=":material/functions:"),
         st.Page("lab_app/pages/sampling.py", title="Sampling", icon=":material/scatter_plot:"),
+        st.Page("lab_app/pages/latent.py", title="Latent diffusion", icon=":material/compress:"),
     ])
     st.sidebar.caption(f"Computing on: **{device_name()}**")
     page.run()

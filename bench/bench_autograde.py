@@ -1,7 +1,7 @@
 """Benchmark: what confinement costs nbgrader autograde, per submission (prints numbers).
 
 Builds two temporary copies of the course with the same N submissions (the instructor's solution and the planted
-mistakes of tests/graders/submissions/ that do not loop or time out, in turn) and autogrades each in one
+mistakes of tests/graders/submissions/ddpm_core/ that do not loop or time out, in turn) and autogrades each in one
 `nbgrader autograde` call:
 - confined: the course's own nbgrader_config.py (a confined kernel for the feedback, and the grade from a confined
   grading worker judged by the engine, graders/nbgrader_grade.py);
@@ -33,10 +33,10 @@ SLOW_STATUSES = ("timeout", "missing")  # planted files that deliberately burn a
 
 
 def planted(slow: bool) -> list[dict[str, str]]:
-    """{task: cell source} of every planted file of tests/graders/submissions/: those that burn a time limit only
+    """{task: cell source} of every planted file of tests/graders/submissions/ddpm_core/: those that burn a time limit only
     if `slow`, the others only if not."""
     out = []
-    for path in sorted((ROOT / "tests" / "graders" / "submissions").glob("*.py")):
+    for path in sorted((ROOT / "tests" / "graders" / "submissions" / "ddpm_core").glob("*.py")):
         source = path.read_text()
         expect = re.search(r"^# expect(?:-status)?: (\w+)", source, re.M).group(1)
         if (expect in SLOW_STATUSES) == slow:

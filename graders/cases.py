@@ -19,7 +19,8 @@ POINTS, IMAGES = (2,), (1, 8, 8)  # S for the toy 2-D data and for 8×8 digits
 
 @dataclass(frozen=True)
 class Case:
-    """One seeded batch: x of shape (B, *S) in `dtype`, timesteps `t` (0-indexed), schedule `schedule_name` with T steps."""
+    """One seeded batch: x of shape (B, *S) in `dtype`, timesteps `t` (0-indexed), schedule `schedule_name` with T steps,
+    and a task's own settings in `params`, e.g. (("steps", 3), ("η", 1.0)), named as the feedback shows them."""
 
     seed: int
     shape: tuple[int, ...]
@@ -27,6 +28,10 @@ class Case:
     T: int
     dtype: torch.dtype
     t: tuple[int, ...]
+    params: tuple[tuple[str, object], ...] = ()
+
+    def param(self, name: str):
+        return dict(self.params)[name]
 
     @property
     def size(self) -> int:
@@ -53,7 +58,8 @@ class Case:
     def describe(self, with_t: bool = True) -> str:
         dtype = str(self.dtype).replace("torch.", "")
         text = f"shape {self.shape} {dtype}, {self.schedule_name} schedule with T = {self.T}"
-        return text + (f", t = {list(self.t)}" if with_t else "")
+        text += f", t = {list(self.t)}" if with_t else ""
+        return text + "".join(f", {name} = {list(v) if isinstance(v, tuple) else v}" for name, v in self.params)
 
 
 @lru_cache(maxsize=None)

@@ -18,11 +18,12 @@ from typing import Callable, Mapping
 from . import engine, worker
 from .engine import TaskSpec
 from .results import CheckFailed, CheckResult
-from .tasks import tasks_of
+from .tasks import assignment_of, tasks_of
 
 LEVELS = ("sanity", "full")
-__all__ = ["CheckFailed", "CheckResult", "LEVELS", "check_eps_loss", "check_posterior_mean", "check_q_sample",
-           "check_sample_loop", "run_check", "run_checks"]
+__all__ = ["CheckFailed", "CheckResult", "LEVELS", "check_ddim_sample", "check_ddim_step", "check_eps_loss",
+           "check_kl_term", "check_posterior_mean", "check_q_sample", "check_sample_latent", "check_sample_loop",
+           "run_check", "run_checks"]
 
 
 def run_spec(spec: TaskSpec, fn: Callable | None, level: str) -> CheckResult:
@@ -47,9 +48,10 @@ def run_spec(spec: TaskSpec, fn: Callable | None, level: str) -> CheckResult:
     return result
 
 
-def run_check(task: str, fn: Callable | None, level: str = "full", assignment: str = "ddpm_core") -> CheckResult:
-    """The check of `task` on `fn`; a missing function is a failed result, not an exception."""
-    tasks = tasks_of(assignment)
+def run_check(task: str, fn: Callable | None, level: str = "full", assignment: str | None = None) -> CheckResult:
+    """The check of `task` (of `assignment`, found from the task's name if not given) on `fn`; a missing function
+    is a failed result, not an exception."""
+    tasks = tasks_of(assignment or assignment_of(task))
     if task not in tasks:
         raise ValueError(f"unknown task {task!r}; choose one of {', '.join(tasks)}")
     if fn is None:
@@ -81,3 +83,23 @@ def check_eps_loss(fn: Callable, level: str = "full") -> CheckResult:
 def check_sample_loop(fn: Callable, level: str = "full") -> CheckResult:
     """Does fn(model, x_T, betas, noises) run Algorithm 2 (σ_t² = β_t), calling the model at t = T−1 … 0 once each?"""
     return run_check("sample_loop", fn, level)
+
+
+def check_kl_term(fn: Callable, level: str = "full") -> CheckResult:
+    """Does fn(model, x0, x_t, t, betas) return eq. 5's L_{t-1} per example, in nats, with σ_t² = β_t, for t ≥ 1?"""
+    return run_check("kl_term", fn, level)
+
+
+def check_ddim_step(fn: Callable, level: str = "full") -> CheckResult:
+    """Does fn(model, x_t, t, t_prev, alpha_bar, eta, noise) take Song et al.'s eq. 12 step, t_prev = −1 included?"""
+    return run_check("ddim_step", fn, level)
+
+
+def check_ddim_sample(fn: Callable, level: str = "full") -> CheckResult:
+    """Does fn(model, x_T, alpha_bar, steps, eta, noises) run DDIM over the trailing timesteps, from the top down?"""
+    return run_check("ddim_sample", fn, level)
+
+
+def check_sample_latent(fn: Callable, level: str = "full") -> CheckResult:
+    """Does fn(model, decoder, z_T, alpha_bar, steps, z_mean, z_std) sample by DDIM (η = 0), un-standardise, decode?"""
+    return run_check("sample_latent", fn, level)

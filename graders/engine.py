@@ -45,11 +45,14 @@ def model_arg(**spec) -> dict:
 class TaskSpec:
     """One graded task: what the student writes, its points, its cases and how to judge an output.
 
-    inputs(case) -> the call's arguments: tensors in the case's dtype, or model_arg(...) for a stand-in network.
+    inputs(case) -> the call's arguments: tensors in the case's dtype, Python numbers, or model_arg(...) for a
+        stand-in network or decoder.
     truth(case, inputs) -> the expected output in float64, from `reference/`.
     wrong_args(case, inputs) -> the float64 arguments of the task's wrong formulas in graders/diagnoses.py.
     spy(case, model_calls) -> (problem, diagnosis key or None) if the model-call log alone shows a mistake.
     shape_hint(case, shape) -> extra words for a wrong output shape.
+    nan_spy(case, inputs, bad) -> the diagnosis key, if the examples `bad` (indices) that came back NaN or inf
+        show a known mistake.
     """
 
     name: str
@@ -65,6 +68,7 @@ class TaskSpec:
     output_shape: Callable[[Case], tuple[int, ...]]
     spy: Callable[[Case, list], tuple[str, str | None] | None] = lambda case, calls: None
     shape_hint: Callable[[Case, tuple[int, ...]], str] = lambda case, shape: ""
+    nan_spy: Callable[[Case, tuple, list[int]], str | None] = lambda case, inputs, bad: None
     tol_factor: float = 1.0
     with_t: bool = True
 
@@ -85,7 +89,7 @@ class Plan:
     level: str
     cases: list[Case]
     inputs: list[tuple]
-    wire: list[list[dict]]  # per case, per argument: {"tensor": …} or {"model": …}
+    wire: list[list[dict]]  # per case, per argument: {"tensor": …}, {"number": …} or {"model": …}
 
     def unit(self) -> dict:
         """This check as one unit of a worker job (graders/worker.py)."""
@@ -93,11 +97,20 @@ class Plan:
                 "call_time_limit": CALL_TIME_LIMIT_S, "unit_time_limit": UNIT_TIME_LIMIT_S}
 
 
+def _wire(arg) -> dict:
+    """One input as plain data: a stand-in's spec as it is, a Python number, or an encoded tensor."""
+    if isinstance(arg, dict):
+        return arg
+    if isinstance(arg, (int, float)) and not isinstance(arg, bool):
+        return {"number": arg}
+    return {"tensor": encode_tensor(arg)}
+
+
 def plan(spec: TaskSpec, level: str, seed: int = PUBLIC_SEED) -> Plan:
     """The check of `spec` at `level`; the hidden ("full") cases are drawn from `seed` (graders/hidden_seed.py)."""
     cases = spec.cases(level, seed)
     inputs = [spec.inputs(case) for case in cases]
-    wire = [[a if isinstance(a, dict) else {"tensor": encode_tensor(a)} for a in args] for args in inputs]
+    wire = [[_wire(a) for a in args] for args in inputs]
     return Plan(spec, level, cases, inputs, wire)
 
 
@@ -209,11 +222,12 @@ def _output(spec: TaskSpec, o: _Outcome, output: Any) -> None:
                        f"to x's dtype (e.g. alpha_bar[t].to(x0.dtype)) so the result keeps it")
     finite = torch.isfinite(values)
     if not bool(finite.all()):
-        bad = (~finite).flatten(1).any(1) if values.dim() > 0 else ~finite.reshape(1)
+        bad = (~finite).reshape(values.shape[0], -1).any(1) if values.dim() > 0 else ~finite.reshape(1)
         where = ""
         if spec.with_t and values.dim() > 0:
             where = f" at t = {[case.t[i] for i in range(len(case.t)) if bool(bad[i])]}"
         o.status, o.problem = "bad_output", f"{name} returned NaN or inf{where}"
+        o.diagnosis = spec.nan_spy(case, o.inputs, [i for i in range(len(bad)) if bool(bad[i])])
         return
     o.out64 = values
 
@@ -231,7 +245,7 @@ def _compare(spec: TaskSpec, o: _Outcome, truth: torch.Tensor) -> None:
     if float(scaled.max()) > tol:
         o.status = "wrong"
         if spec.with_t and scaled.dim() > 0:
-            per_example = scaled.flatten(1).amax(1)  # (B,)
+            per_example = scaled.reshape(scaled.shape[0], -1).amax(1)  # (B,)
             o.wrong_t = [o.case.t[i] for i in range(len(o.case.t)) if float(per_example[i]) > tol]
 
 
@@ -287,13 +301,14 @@ def _read(spec: TaskSpec, case: Case, inputs: tuple, reply: Any) -> _Outcome | _
 # ---- judging a whole check ------------------------------------------------------------------------------------
 
 def _describe_cases(cases: list[Case], with_t: bool) -> str:
-    kinds = sorted({"2-D points" if len(c.shape) == 2 else "(B, 1, 8, 8) images" for c in cases})
+    kinds = sorted({f"{c.shape[1]}-D points" if len(c.shape) == 2 else "(B, 1, 8, 8) images" for c in cases})
     scheds = sorted({c.schedule_name for c in cases})
     Ts = sorted({c.T for c in cases})
     dtypes = sorted({_dtype(c.dtype) for c in cases})
     text = (f"{len(cases)} seeded batch{'es' if len(cases) > 1 else ''} ({' and '.join(kinds)}; "
             f"{' and '.join(scheds)} schedules; T = {', '.join(map(str, Ts))}; {' and '.join(dtypes)}")
-    return text + ("; every batch mixes t = 0, T−1 and middle steps)" if with_t else ")")
+    lowest = min((min(c.t) for c in cases if c.t), default=0)
+    return text + (f"; every batch mixes t = {lowest}, T−1 and middle steps)" if with_t else ")")
 
 
 def _diagnose(spec: TaskSpec, outcomes: list[_Outcome]) -> str | None:
@@ -309,8 +324,8 @@ def _diagnose(spec: TaskSpec, outcomes: list[_Outcome]) -> str | None:
                         w = wrong(*spec.wrong_args(o.case, o.inputs))
                 except Exception:  # noqa: BLE001 - a wrong formula that cannot run here does not apply
                     w = None
-                if w is None or w.shape != o.out64.shape:
-                    continue
+                if w is None or w.shape != o.out64.shape or not bool(torch.isfinite(w).all()):
+                    continue  # a wrong formula that does not apply here, or gives no numbers to compare
                 applies += 1
                 scaled = float(((o.out64 - w).abs() / (1 + w.abs())).max())
                 worst = max(worst, scaled / tolerance(o.case.dtype, 3 * spec.tol_factor))
@@ -378,8 +393,9 @@ def judge(plan: Plan, replies: list[Any], stopped: tuple[str, str] | None = None
                       cases_run=len(outcomes), points_lost=lost, notes=slips + notes)
 
     first = failed[0]  # cases run smallest first
+    failing_case = first.case.describe(spec.with_t)
     diagnosis = first.diagnosis or (_diagnose(spec, outcomes) if first.status == "wrong" else None)
-    lines = [what, f"Smallest failing case: {first.case.describe(spec.with_t)}"
+    lines = [what, f"Smallest failing case: {failing_case}"
              + (f"; wrong at t = {first.wrong_t}." if first.wrong_t and first.problem is None else ".")]
     if first.problem:
         lines.append(first.problem + ("" if first.problem.endswith((".", "?")) else "."))
@@ -394,7 +410,7 @@ def judge(plan: Plan, replies: list[Any], stopped: tuple[str, str] | None = None
         lines.append(f"No known mistake matches; compare your code term by term with {spec.equation}.")
     lines += (slips + notes)[:2]
     return result(False, first.status, "\n".join(lines), max_abs_error=max_abs, max_rel_error=max_rel,
-                  tolerance=tol, diagnosis=diagnosis, failing_case=first.case.describe(spec.with_t),
+                  tolerance=tol, diagnosis=diagnosis, failing_case=failing_case,
                   cases_run=len(outcomes), cases_failed=len(failed), notes=slips + notes)
 
 

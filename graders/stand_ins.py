@@ -7,7 +7,8 @@ the expected answers, so both sides call one definition.
     toy_eps(x_t, t)                 a fixed smooth function, clearly different at neighbouring t
     GaussianEps(alpha_bar, mu, std) the exact ε-predictor for data N(mu, std²): sampling with it stays bounded
     SpyModel(eps_fn, T)             records the t of every call, clamped into [0, T−1] before use
-    model_from_spec(spec)           builds a SpyModel from the plain data the grader sends
+    ToyDecoder(dim)                 a fixed smooth map from a (B, dim) latent to (B, 1, 8, 8) images: a VAE decoder
+    model_from_spec(spec)           builds a SpyModel (or a ToyDecoder) from the plain data the grader sends
 """
 from __future__ import annotations
 
@@ -75,6 +76,27 @@ def eps_model(spec: dict) -> Callable[[torch.Tensor, torch.Tensor], torch.Tensor
     raise ValueError(f"unknown stand-in model {spec['kind']!r}")
 
 
-def model_from_spec(spec: dict) -> SpyModel:
-    """The spy over the stand-in a spec names; spec["T"] is the schedule's length."""
+class ToyDecoder:
+    """A stand-in VAE decoder: z (B, dim) -> tanh(z·W + b), (B, 1, 8, 8), with W and b fixed by `dim`.
+
+    Nonlinear, so decoding the standardised latent instead of the un-standardised one shows in its output.
+    """
+
+    def __init__(self, dim: int):
+        g = torch.Generator().manual_seed(64_000 + dim)
+        self.dim = dim
+        self.weight = torch.randn(dim, 64, generator=g, dtype=torch.float64) / dim**0.5  # (dim, 64)
+        self.bias = 0.1 * torch.randn(64, generator=g, dtype=torch.float64)  # (64,)
+
+    def __call__(self, z: torch.Tensor) -> torch.Tensor:
+        if not isinstance(z, torch.Tensor) or z.dim() != 2 or z.shape[1] != self.dim:
+            shape = tuple(z.shape) if isinstance(z, torch.Tensor) else type(z).__name__
+            raise ValueError(f"decoder(z) takes z of shape (B, {self.dim}); got {shape}")
+        return torch.tanh(z @ self.weight.to(z.dtype) + self.bias.to(z.dtype)).reshape(-1, 1, 8, 8)
+
+
+def model_from_spec(spec: dict) -> SpyModel | ToyDecoder:
+    """The spy over the stand-in a spec names (spec["T"] is the schedule's length), or {"kind": "decoder", "dim"}."""
+    if spec["kind"] == "decoder":
+        return ToyDecoder(int(spec["dim"]))
     return SpyModel(eps_model(spec), int(spec["T"]))

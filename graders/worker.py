@@ -8,7 +8,8 @@ sees (graders/confine.py): no expected value, no check, nothing of `reference`. 
     {"cells": [{"label", "source", "solution"}, …],
      "units": [{"task", "level", "function", "calls": [[arg, …], …], "call_time_limit", "unit_time_limit"}, …]}
 
-where an arg is {"tensor": {dtype, shape, device, data}} or {"model": {kind, T, …}} (a stand-in network, spied on).
+where an arg is {"tensor": {dtype, shape, device, data}}, {"number": an int or float} or {"model": {kind, …}} (a
+stand-in network, spied on, or a stand-in decoder).
 The worker answers, one JSON list per line:
 
     ["loaded", [note, …]]                 after running every top-level statement of the cells, one at a time
@@ -126,9 +127,11 @@ def encode_value(value: Any) -> dict:
 
 
 def decode_arg(arg: dict):
-    """A call's input: a tensor in its dtype, or a stand-in model behind a spy."""
+    """A call's input: a tensor in its dtype, a plain number, or a stand-in model (behind a spy)."""
     if "model" in arg:
         return model_from_spec(arg["model"])
+    if "number" in arg:
+        return arg["number"]
     values, dtype, _, _ = decode_tensor(arg["tensor"])
     return values.to(FLOAT_DTYPES.get(dtype) or INT_DTYPES[dtype])
 

@@ -15,6 +15,7 @@ import torch
 
 import reference
 from reference import checkpoints, data
+from reference import evaluate as quality, latent
 from reference.train import TOY_HELDOUT_SEED
 
 ScheduleSpec = tuple
@@ -195,3 +196,194 @@ def samples(name: str, sampler: str, n: int, seed: int, ddim_steps: int, spacing
     x0 = step.x_prev.cpu().numpy()
     return {"x0": x0, "timesteps": kept_t, "x_t": np.stack(x_t + [x0]), "x0_pred": np.stack(x0_pred),
             "seconds": seconds, "device": reference.device_name(device)}
+
+
+# --- Forward process page: the chain of eq. 2 beside the jump of eq. 4 ---------------------------------------------
+
+
+def _moments(m: reference.Moments) -> dict[str, np.ndarray]:
+    return {"mean": m.mean.cpu().numpy(), "variance": m.variance.cpu().numpy(), "mean_se": m.mean_se.cpu().numpy(),
+            "variance_se": m.variance_se.cpu().numpy()}
+
+
+def _standardized_toy(name: str, n: int, seed: int) -> torch.Tensor:
+    """n toy points shifted and scaled to mean 0 and variance 1 per dimension, on the lab's device."""
+    return reference.standardize(data.make_toy(name, n, seed)).to(reference.default_device())
+
+
+def _chain_generator(seed: int) -> torch.Generator:
+    """The chain's noise; the jump of eq. 4 draws its ε from seed + 1, so the two never share a draw."""
+    return torch.Generator(device=reference.default_device()).manual_seed(seed)
+
+
+@st.cache_data(max_entries=16, show_spinner=False)
+def forward_variance(spec: ScheduleSpec, name: str, n: int, seed: int) -> dict:
+    """Per-dimension moments of x_1 … x_T, (T, 2) each, for n toy points standardised to unit variance: along the
+    chain of eq. 2 ("chain") and along the unscaled chain x_t = x_{t-1} + √β_t·ε ("unscaled"), each with its exact
+    variance from `reference.marginal_moments` and the measured variance averaged over the dimensions, and the
+    seconds both chains took."""
+    s = build_schedule(spec)
+    x0 = _standardized_toy(name, n, seed)
+    data_moments = reference.moments(x0)
+    start = time.perf_counter()
+    out = {}
+    for key, variance_preserving in (("chain", True), ("unscaled", False)):
+        m = reference.chain_moments(x0, s, _chain_generator(seed), variance_preserving=variance_preserving)
+        _, exact = reference.marginal_moments(data_moments.mean.cpu(), data_moments.variance.cpu(), s,
+                                              variance_preserving=variance_preserving)
+        out[key] = {**_moments(m), "exact_variance": exact.numpy(),  # (T, 2)
+                    "average_variance": m.variance.mean(1).cpu().numpy(),  # (T,), over the 2 dimensions
+                    "average_exact_variance": exact.mean(1).numpy()}
+    out["seconds"] = time.perf_counter() - start
+    return out
+
+
+@st.cache_data(max_entries=64, show_spinner=False)
+def forward_at(spec: ScheduleSpec, name: str, n: int, seed: int, t: int) -> dict:
+    """x_t at code t (the paper's t + 1) for the same n standardised toy points, two ways: t + 1 steps of eq. 2 (the
+    chain of `forward_variance`, stopped at t, so the same draws) and one jump of eq. 4. Returns both (n, 2) with
+    their moments, the gaps between those in standard errors (`reference.moments_gap`), and the exact mean and
+    variance of x_t (`reference.marginal_moments`)."""
+    s = build_schedule(spec)
+    x0 = _standardized_toy(name, n, seed)
+    reference.check_t(t, x0, s.T)
+    for t_chain, chain in reference.q_chain(x0, s, _chain_generator(seed)):
+        if t_chain == t:
+            break
+    noise = torch.randn(x0.shape, generator=_chain_generator(seed + 1), device=x0.device)
+    jump = reference.q_sample(x0, t, s, noise)
+    data_moments, chain_moments, jump_moments = (reference.moments(x) for x in (x0, chain, jump))
+    exact_mean, exact_variance = reference.marginal_moments(data_moments.mean.cpu(), data_moments.variance.cpu(), s)
+    gap_mean, gap_variance = reference.moments_gap(chain_moments, jump_moments)
+    return {"chain": chain.cpu().numpy(), "jump": jump.cpu().numpy(),
+            "chain_moments": _moments(chain_moments), "jump_moments": _moments(jump_moments),
+            "exact_mean": exact_mean[t].numpy(), "exact_variance": exact_variance[t].numpy(),
+            "gap_mean": gap_mean.cpu().numpy(), "gap_variance": gap_variance.cpu().numpy()}
+
+
+@st.cache_data(max_entries=32, show_spinner=False)
+def forward_digit(spec: ScheduleSpec, index: int, seed: int, ts: tuple[int, ...]) -> dict:
+    """Held-out digit `index`, x0 (8, 8), and its x_t at the code timesteps `ts`, (k, 8, 8) each: along one chain of
+    eq. 2 ("chain") and by one jump of eq. 4 per t ("jump")."""
+    s = build_schedule(spec)
+    x0 = digits_split().x_test[index:index + 1].to(reference.default_device())  # (1, 1, 8, 8)
+    for t in ts:
+        reference.check_t(t, x0, s.T)
+    chain = {}
+    for t, x_t in reference.q_chain(x0, s, _chain_generator(seed)):
+        if t in ts:
+            chain[t] = x_t[0, 0].cpu().numpy()
+        if t == max(ts):
+            break
+    generator = _chain_generator(seed + 1)
+    jump = [reference.q_sample(x0, t, s, torch.randn(x0.shape, generator=generator, device=x0.device))[0, 0]
+            for t in ts]
+    return {"x0": x0[0, 0].cpu().numpy(), "chain": np.stack([chain[t] for t in ts]),
+            "jump": torch.stack(jump).cpu().numpy()}
+
+
+# --- Posterior page: q(x_{t-1} | x_t, x_0), eqs. 6–7 --------------------------------------------------------------
+
+
+@st.cache_data(max_entries=64, show_spinner=False)
+def posterior_curves(spec: ScheduleSpec) -> dict[str, np.ndarray]:
+    """μ̃_t's coefficients on x0 and x_t, β_t and β̃_t (eq. 7), with α_t, ᾱ_t, ᾱ_{t-1} and β̃_t / β_t: (T,) each."""
+    s = build_schedule(spec)
+    return {"coef1": s.posterior_mean_coef1.numpy(), "coef2": s.posterior_mean_coef2.numpy(),
+            "betas": s.betas.numpy(), "posterior_variance": s.posterior_variance.numpy(), "alphas": s.alphas.numpy(),
+            "alpha_bar": s.alpha_bar.numpy(), "alpha_bar_prev": s.alpha_bar_prev.numpy(),
+            "variance_ratio": (s.posterior_variance / s.betas).numpy()}  # β̃_t / β_t
+
+
+@st.cache_data(max_entries=128, show_spinner=False)
+def draw_x_t(spec: ScheduleSpec, x0: float, t: int, seed: int) -> float:
+    """One draw x_t ~ q(x_t | x_0) (eq. 4) for a 1-D x0 at code t."""
+    noise = torch.randn((1, 1), generator=torch.Generator().manual_seed(seed), dtype=torch.float64)
+    return float(reference.q_sample(torch.tensor([[x0]], dtype=torch.float64), t, build_schedule(spec), noise))
+
+
+@st.cache_data(max_entries=128, show_spinner=False)
+def posterior_1d(spec: ScheduleSpec, x0: float, x_t: float, t: int) -> dict:
+    """`reference.posterior_check_1d`: eq. 7's N(μ̃_t, β̃_t) and Bayes' rule on a grid, for 1-D x0, x_t at code t."""
+    c = reference.posterior_check_1d(x0, x_t, t, build_schedule(spec))
+    return {"grid": c.grid.numpy(), "bayes": c.bayes.numpy(), "closed_form": c.closed_form.numpy(),
+            "posterior_mean": c.posterior_mean, "posterior_variance": c.posterior_variance,
+            "grid_mean": c.grid_mean, "grid_variance": c.grid_variance, "max_abs_diff": c.max_abs_diff,
+            "peak": c.peak, "mean_diff": c.grid_mean - c.posterior_mean,
+            "variance_diff": c.grid_variance - c.posterior_variance}
+
+
+# --- latent diffusion (lab_app/pages/latent.py) -------------------------------------------------------------------
+
+
+@st.cache_resource(show_spinner=False)
+def latent_pair(latent_dim: int) -> latent.LatentDiffusion:
+    """A shipped VAE and the DDPM on its standardised latents, in eval mode, loaded once per latent size."""
+    return latent.load_latent_diffusion(latent_dim, device=reference.default_device())
+
+
+@st.cache_resource(show_spinner=False)
+def digits_judge():
+    """The digits classifier whose confidence every digits manifest records (reference.evaluate.digits_classifier)."""
+    return quality.digits_classifier()
+
+
+@st.cache_data(show_spinner=False)
+def real_digits_quality() -> dict:
+    """The classifier's figures on the real test digits, the ceiling for generated ones."""
+    return quality.digit_quality(digits_split().x_test, digits_judge())
+
+
+@st.cache_data(max_entries=16, show_spinner=False)
+def latent_view(latent_dim: int, sampler: str, steps: int, seed: int, _progress: Progress | None = None) -> dict:
+    """The held-out q(z), one draw per test digit (N, d), with the digits' labels; as many prior draws and latent DDPM
+    samples z (sampler "ddpm" or "ddim" with `steps`); the distances of those and of the training digits' q(z) to
+    the held-out q(z); and N(0, 1)'s density on a grid, for the marginals."""
+    pair = latent_pair(latent_dim)
+    device = reference.default_device()
+    split = digits_split()
+    heldout = latent.heldout_latents(pair.vae, split.x_test.to(device))
+    n = len(heldout)
+    generator = torch.Generator(device=device).manual_seed(seed)
+    prior_z, _ = latent.sample_prior(pair.vae, n, generator)
+    ddpm = pair.sample(n, sampler=sampler, steps=steps, generator=generator, progress=_progress)
+    pick = torch.randperm(len(split.x_train), generator=torch.Generator().manual_seed(seed))[:n]
+    train_z = latent.aggregated_posterior(pair.vae, split.x_train[pick].to(device), 1, generator)
+    distances = latent.distances_to_aggregated_posterior(
+        {"prior N(0, I)": prior_z, "latent DDPM": ddpm.z, "training digits' q(z)": train_z}, heldout)
+    grid = torch.linspace(-4, 4, 161)
+    return {"n": n, "heldout": heldout.cpu().numpy(), "labels": split.y_test.numpy(), "prior": prior_z.cpu().numpy(),
+            "ddpm": ddpm.z.cpu().numpy(), "distances": distances, "prior_grid": grid.numpy(),
+            "prior_density": torch.distributions.Normal(0.0, 1.0).log_prob(grid).exp().numpy()}
+
+
+@st.cache_data(max_entries=32, show_spinner=False)
+def latent_grid(source: str, latent_dim: int, sampler: str, steps: int, n: int, seed: int,
+                _progress: Progress | None = None) -> dict:
+    """n digits (n, 8, 8) from `source`: "prior" (decoded z ~ N(0, I)), "latent" (the latent DDPM, decoded) or
+    "pixel" (the `digits` U-Net, by the same sampler), with the classifier's figures, the seconds sampling took
+    (model and decoder), the device and a line saying how they were drawn."""
+    device = reference.default_device()
+    if source == "pixel":
+        out = samples("digits", sampler.upper(), n, seed, steps, "trailing", 0.0, "fixed_large", frames=2,
+                      _progress=_progress)
+        x, seconds = torch.from_numpy(out["x0"]), out["seconds"]
+        how = ("Algorithm 2, T = 1000 steps" if sampler == "ddpm"
+               else f"DDIM, {steps} steps, x̂0 clipped to ±{ddim_clip('digits'):g}") + ", 701 k-parameter U-Net"
+    else:
+        pair = latent_pair(latent_dim)
+        generator = torch.Generator(device=device).manual_seed(seed)
+        start = time.perf_counter()
+        if source == "prior":
+            _, x = latent.sample_prior(pair.vae, n, generator)
+            how = "one decoder call"
+        else:
+            x = pair.sample(n, sampler=sampler, steps=steps, generator=generator, progress=_progress).x
+            how = ("Algorithm 2, T = 1000 steps" if sampler == "ddpm"
+                   else f"DDIM, {steps} steps, ẑ's x̂0 clipped to ±{pair.ddim_clip:g}") + \
+                f", {pair.ddpm.manifest['param_count'] / 1000:.0f} k-parameter MLP in {latent_dim}-D, then the decoder"
+        if device.type == "cuda":
+            torch.cuda.synchronize()
+        seconds = time.perf_counter() - start
+    return {"x": x.cpu().numpy()[:, 0], "n": n, "seconds": seconds, "device": reference.device_name(device),
+            "quality": quality.digit_quality(x, digits_judge()), "how": how}

@@ -9,18 +9,22 @@ Glossary (paper → code): x_0, x_t, x_{t-1} → `x0`, `x_t`, `x_prev`; ε, ε_�
 `posterior_mean`, `posterior_variance`, `sigma`; T → `T`, the number of diffusion steps.
 Shapes: x0, x_t, eps are (B, *S); t is an int or a (B,) long tensor on x's device; schedules are (T,) float64.
 """
-from .analytic import GaussianOptimalEps, gaussian_nll
+from .analytic import (GaussianOptimalEps, GridPosterior, PosteriorCheck, gaussian_nll, posterior_check_1d,
+                       posterior_on_grid)
 from .checkpoints import Checkpoint, available_checkpoints, load_checkpoint
 from .data import TOY_DATASETS, DigitsSplit, load_digits_split, make_toy
 from .device import default_device, device_name
 from .diffusion import (PMeanVariance, p_mean_variance, predict_eps_from_v, predict_eps_from_x0, predict_x0_from_eps,
                         predict_x0_from_v, q_mean_variance, q_posterior_mean_variance, q_sample, v_from_x0_eps)
+from .forward import (Moments, chain_moments, marginal_moments, moments, moments_gap, q_chain, q_step_sample,
+                      standardize, unscaled_step_sample)
 from .inspection import (PRIOR_NEGLIGIBLE_BITS, BoundSummary, TerminalSignal, eps_weight_over_simple, log_snr,
                          summarize_bound, terminal_signal)
 from .losses import (VLBTerms, discretized_gaussian_log_likelihood, eps_loss, eps_weight, gaussian_log_likelihood,
-                     normal_kl, prior_kl, vlb_terms)
+                     normal_kl, prior_kl, vlb_term, vlb_terms)
 from .models import MLPDenoiser, UNet, build_model
-from .sampling import DDIM_SPACINGS, Step, Trajectory, ddim_steps, ddim_timesteps, ddpm_steps, sample_ddim, sample_ddpm
+from .sampling import (DDIM_SPACINGS, Step, Trajectory, ddim_step, ddim_steps, ddim_timesteps, ddpm_steps, sample_ddim,
+                       sample_ddpm)
 from .schedule_io import load_schedule, parse_betas, schedule_to_json, schedule_to_npz
 from .schedules import SCHEDULE_NAMES, Schedule
 from .timesteps import check_t, extract
@@ -29,11 +33,13 @@ __all__ = [
     "Schedule", "SCHEDULE_NAMES", "check_t", "extract", "default_device", "device_name",
     "q_mean_variance", "q_sample", "q_posterior_mean_variance", "predict_x0_from_eps", "predict_eps_from_x0",
     "v_from_x0_eps", "predict_x0_from_v", "predict_eps_from_v", "p_mean_variance", "PMeanVariance",
-    "eps_loss", "eps_weight", "vlb_terms", "VLBTerms", "normal_kl", "prior_kl", "gaussian_log_likelihood",
-    "discretized_gaussian_log_likelihood", "sample_ddpm", "sample_ddim", "ddpm_steps", "ddim_steps",
+    "eps_loss", "eps_weight", "vlb_term", "vlb_terms", "VLBTerms", "normal_kl", "prior_kl", "gaussian_log_likelihood",
+    "discretized_gaussian_log_likelihood", "sample_ddpm", "sample_ddim", "ddpm_steps", "ddim_step", "ddim_steps",
     "ddim_timesteps", "DDIM_SPACINGS", "Step", "Trajectory", "GaussianOptimalEps", "gaussian_nll",
     "log_snr", "terminal_signal", "TerminalSignal", "PRIOR_NEGLIGIBLE_BITS", "summarize_bound", "BoundSummary",
     "eps_weight_over_simple", "parse_betas", "load_schedule", "schedule_to_npz", "schedule_to_json",
     "make_toy", "TOY_DATASETS", "load_digits_split", "DigitsSplit", "MLPDenoiser", "UNet", "build_model",
     "available_checkpoints", "load_checkpoint", "Checkpoint",
+    "q_step_sample", "unscaled_step_sample", "q_chain", "moments", "Moments", "chain_moments", "marginal_moments",
+    "moments_gap", "standardize", "posterior_on_grid", "GridPosterior", "posterior_check_1d", "PosteriorCheck",
 ]

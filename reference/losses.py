@@ -107,6 +107,23 @@ def _decoder_nll(x0, mean, log_variance, decoder: str) -> torch.Tensor:
     return -ll(x0, mean, log_variance).flatten(1).sum(1)
 
 
+def vlb_term(model: Model, x0: torch.Tensor, x_t: torch.Tensor, t: torch.Tensor, schedule: Schedule, *,
+             variance: str = "fixed_large", decoder: str = "continuous", clip_x0: float | None = None) -> torch.Tensor:
+    """The bound's term at each example's (0-indexed) t, given x_t, per example, (B,), in nats (eq. 5):
+
+    - t ≥ 1 (paper's t + 1 ≥ 2): KL(q(x_{t-1} | x_t, x_0) ‖ p_θ(x_{t-1} | x_t)), the posterior of eqs. 6–7 against
+      p_θ's Gaussian (mean from ε_θ, eq. 11; σ_t² by `variance`), summed over dimensions — the paper's L_{t};
+    - t = 0 (paper's t = 1): the decoder's −log p_θ(x_0 | x_1), L_0.
+    """
+    if decoder not in DECODERS:
+        raise ValueError(f"decoder must be one of {DECODERS}; got {decoder!r}")
+    true_mean, _, true_log_var = q_posterior_mean_variance(x0, x_t, t, schedule)
+    p = p_mean_variance(model, x_t, t, schedule, variance=variance, clip_x0=clip_x0)
+    kl = normal_kl(true_mean, true_log_var, p.mean, p.log_variance).flatten(1).sum(1)  # (B,)
+    nll = _decoder_nll(x0, p.mean, p.log_variance, decoder)  # (B,)
+    return torch.where(full_t(t, x0) == 0, nll, kl)
+
+
 def vlb_terms(model: Model, x0: torch.Tensor, schedule: Schedule, *, variance: str = "fixed_large",
               decoder: str = "continuous", clip_x0: float | None = None, seed: int = 0,
               max_rows: int = 65536, progress: Callable[[int, int], None] | None = None) -> VLBTerms:
@@ -116,8 +133,6 @@ def vlb_terms(model: Model, x0: torch.Tensor, schedule: Schedule, *, variance: s
     The T timesteps run in chunks of at most `max_rows` model rows, so memory stays bounded for any T and B;
     `progress(done, T)` is called after each chunk.
     """
-    if decoder not in DECODERS:
-        raise ValueError(f"decoder must be one of {DECODERS}; got {decoder!r}")
     schedule.reverse_variance(variance)  # validates the name
     B, T = x0.shape[0], schedule.T
     if B < 1:
@@ -132,11 +147,8 @@ def vlb_terms(model: Model, x0: torch.Tensor, schedule: Schedule, *, variance: s
             x0_rep = x0.repeat(len(steps), *([1] * (x0.dim() - 1)))  # (C·B, *S)
             noise = torch.randn(x0_rep.shape, generator=generator, device=x0.device, dtype=x0.dtype)
             x_t = q_sample(x0_rep, t, schedule, noise)
-            true_mean, _, true_log_var = q_posterior_mean_variance(x0_rep, x_t, t, schedule)
-            p = p_mean_variance(model, x_t, t, schedule, variance=variance, clip_x0=clip_x0)
-            kl = normal_kl(true_mean, true_log_var, p.mean, p.log_variance).flatten(1).sum(1)  # (C·B,)
-            nll = _decoder_nll(x0_rep, p.mean, p.log_variance, decoder)  # (C·B,)
-            terms[:, start:start + len(steps)] = torch.where(t == 0, nll, kl).reshape(len(steps), B).T
+            term = vlb_term(model, x0_rep, x_t, t, schedule, variance=variance, decoder=decoder, clip_x0=clip_x0)
+            terms[:, start:start + len(steps)] = term.reshape(len(steps), B).T
             if progress is not None:
                 progress(start + len(steps), T)
         prior = prior_kl(x0, schedule)

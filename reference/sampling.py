@@ -12,7 +12,7 @@ import torch
 
 from .diffusion import Model, p_mean_variance, predict_eps_from_x0, predict_x0_from_eps
 from .schedules import Schedule
-from .timesteps import full_t
+from .timesteps import Timestep, check_t, extract, full_t
 
 Progress = Callable[[int, int], None]
 
@@ -21,7 +21,7 @@ Progress = Callable[[int, int], None]
 class Step:
     """One reverse step: from x_t at (0-indexed) timestep t to x_prev, with the model's x̂0 and ε along the way."""
 
-    t: int
+    t: Timestep
     x_t: torch.Tensor
     x0_pred: torch.Tensor
     eps_pred: torch.Tensor
@@ -102,14 +102,44 @@ def ddim_timesteps(T: int, steps: int, spacing: str = "trailing") -> list[int]:
     return [round(i * (T - 1) / (steps - 1)) for i in range(steps)] if steps > 1 else [0]
 
 
+def ddim_step(model: Model, x_t: torch.Tensor, t: Timestep, t_prev: Timestep, schedule: Schedule, eta: float = 0.0,
+              noise: torch.Tensor | None = None, clip_x0: float | None = None) -> Step:
+    """One DDIM step (Song et al. 2021, eq. 12) from x_t at t to x_prev at t_prev < t; t_prev = −1 is the last step.
+
+    1. ε_θ(x_t, t) and x̂0 from it (eq. 15 of Ho et al.).
+    2. σ = η·√((1 − ᾱ_prev)/(1 − ᾱ_t))·√(1 − ᾱ_t/ᾱ_prev) (Song et al. eq. 16), with ᾱ_prev = 1 at t_prev = −1.
+    3. x_prev = √ᾱ_prev·x̂0 + √(1 − ᾱ_prev − σ²)·ε_θ + σ·z, z = `noise` (needed only when σ > 0).
+    t and t_prev are ints (one step for the whole batch) or (B,) long tensors (a step per example).
+    """
+    check_t(t, x_t, schedule.T)
+    if not isinstance(t_prev, bool) and isinstance(t_prev, (int, torch.Tensor)) and (
+            (torch.as_tensor(t_prev) < -1).any() or (torch.as_tensor(t_prev) >= torch.as_tensor(t)).any()):
+        raise ValueError(f"t_prev must lie in [−1, t − 1] (−1: the last step, to the data); got t_prev = {t_prev} "
+                         f"for t = {t}")
+    check_t(t_prev + 1, x_t, schedule.T)  # its type, shape and device
+    if not 0 <= eta <= 1:
+        raise ValueError(f"eta must lie in [0, 1]; got {eta}")
+    alpha_bar = extract(schedule.alpha_bar, t, x_t)
+    alpha_bar_prev = extract(torch.cat([schedule.alpha_bar.new_ones(1), schedule.alpha_bar]), t_prev + 1, x_t)  # 1 at −1
+    eps_pred = model(x_t, full_t(t, x_t))  # 1.
+    x0_pred = predict_x0_from_eps(x_t, t, eps_pred, schedule)
+    if clip_x0 is not None:
+        x0_pred = x0_pred.clamp(-clip_x0, clip_x0)
+        eps_pred = predict_eps_from_x0(x_t, t, x0_pred, schedule)
+    sigma = eta * ((1 - alpha_bar_prev) / (1 - alpha_bar) * (1 - alpha_bar / alpha_bar_prev)) ** 0.5  # 2.
+    x_prev = alpha_bar_prev**0.5 * x0_pred + (1 - alpha_bar_prev - sigma**2) ** 0.5 * eps_pred  # 3.
+    if eta > 0:
+        if noise is None:
+            raise ValueError("eta > 0 needs `noise`, the z of this step")
+        x_prev = x_prev + sigma * noise
+    return Step(t, x_t, x0_pred, eps_pred, x_prev)
+
+
 def ddim_steps(model: Model, x_T: torch.Tensor, schedule: Schedule, timesteps: list[int], eta: float = 0.0, *,
                noises: torch.Tensor | None = None, generator: torch.Generator | None = None,
                clip_x0: float | None = None) -> Iterator[Step]:
-    """DDIM (Song et al. 2021, eq. 12) over the ascending sub-sequence `timesteps`, run from its end.
-
-    1. ε_θ(x_t, t) and x̂0 from it (eq. 15 of Ho et al.).
-    2. σ = η·√((1 − ᾱ_prev)/(1 − ᾱ_t))·√(1 − ᾱ_t/ᾱ_prev) (Song et al. eq. 16), ᾱ_prev = 1 past the first step.
-    3. x_prev = √ᾱ_prev·x̂0 + √(1 − ᾱ_prev − σ²)·ε_θ + σ·z, z = noises[i] at the i-th entry of `timesteps`.
+    """DDIM over the ascending sub-sequence `timesteps`, run from its end by `ddim_step`; the step from
+    timesteps[i] goes to timesteps[i − 1] (to −1, the data, for i = 0) with z = noises[i].
     η = 0 is deterministic; η = 1 with every timestep is DDPM with σ² = β̃.
     """
     if not timesteps or any(not 0 <= s < schedule.T for s in timesteps) or sorted(set(timesteps)) != list(timesteps):
@@ -120,20 +150,10 @@ def ddim_steps(model: Model, x_T: torch.Tensor, schedule: Schedule, timesteps: l
     x_t = x_T
     with torch.no_grad():
         for i in reversed(range(len(timesteps))):
-            t = timesteps[i]
-            alpha_bar = float(schedule.alpha_bar[t])
-            alpha_bar_prev = float(schedule.alpha_bar[timesteps[i - 1]]) if i > 0 else 1.0
-            eps_pred = model(x_t, full_t(t, x_t))  # 1.
-            x0_pred = predict_x0_from_eps(x_t, t, eps_pred, schedule)
-            if clip_x0 is not None:
-                x0_pred = x0_pred.clamp(-clip_x0, clip_x0)
-                eps_pred = predict_eps_from_x0(x_t, t, x0_pred, schedule)
-            sigma = eta * ((1 - alpha_bar_prev) / (1 - alpha_bar) * (1 - alpha_bar / alpha_bar_prev)) ** 0.5  # 2.
-            x_prev = alpha_bar_prev**0.5 * x0_pred + (1 - alpha_bar_prev - sigma**2) ** 0.5 * eps_pred  # 3.
-            if sigma > 0:
-                x_prev = x_prev + sigma * z_at(i)
-            yield Step(t, x_t, x0_pred, eps_pred, x_prev)
-            x_t = x_prev
+            t_prev = timesteps[i - 1] if i > 0 else -1
+            step = ddim_step(model, x_t, timesteps[i], t_prev, schedule, eta, z_at(i) if eta > 0 else None, clip_x0)
+            yield step
+            x_t = step.x_prev
 
 
 def _run(steps: Iterator[Step], n_steps: int, return_trajectory: bool, progress: Progress | None):

@@ -4,7 +4,7 @@
 
 Every student starts from the source notebook with the instructor's solutions, then replaces some cells:
 - correct students in other styles (tests/compare_styles.py), the instructor's own included;
-- one student per planted-mistake file in tests/graders/submissions/ (its header says what the check should
+- one student per planted-mistake file in tests/graders/submissions/ddpm_core/ (its header says what the check should
   find), the other three tasks left correct;
 - broken and hostile students of our own (below), who must cost only their own points: they write, read, fork,
   spawn, signal, forge the grader's protocol and ignore its alarm, each inside its own sandbox;
@@ -22,8 +22,7 @@ from compare_styles import STYLES
 from graders.tasks import tasks_of
 
 ROOT = Path(__file__).resolve().parents[1]
-SOURCE = ROOT / "assignments" / "source" / "ddpm_core" / "ddpm_core.ipynb"
-PLANTED = ROOT / "tests" / "graders" / "submissions"
+PLANTED = ROOT / "tests" / "graders" / "submissions" / "ddpm_core"
 ASSIGNMENT = "ddpm_core"
 TASKS = tasks_of(ASSIGNMENT)
 VICTIM = "correct-loop"  # the student whose files the hostile ones go after
@@ -125,9 +124,13 @@ def _hostile(victim: Path, report: Path) -> dict[str, tuple[str, str, Expect]]:
     }
 
 
-def solutions() -> dict[str, str]:
+def _source(assignment: str) -> Path:
+    return ROOT / "assignments" / "source" / assignment / f"{assignment}.ipynb"
+
+
+def solutions(assignment: str = ASSIGNMENT) -> dict[str, str]:
     """grade_id -> the instructor's solution cell, marker lines removed."""
-    nb = nbformat.read(str(SOURCE), as_version=4)
+    nb = nbformat.read(str(_source(assignment)), as_version=4)
     out = {}
     for cell in nb.cells:
         meta = cell.metadata.get("nbgrader", {})
@@ -137,7 +140,7 @@ def solutions() -> dict[str, str]:
 
 
 def planted() -> dict[str, tuple[str, str, Expect]]:
-    """student -> (task, cell source, expectation), one per file in tests/graders/submissions/.
+    """student -> (task, cell source, expectation), one per file in tests/graders/submissions/ddpm_core/.
 
     The header says what the check should find: `# expect: <diagnosis>` for a wrong formula, or
     `# expect-status: <status>`, with `# points-lost: N` where a passing check still costs N points.
@@ -157,16 +160,16 @@ def planted() -> dict[str, tuple[str, str, Expect]]:
     return out
 
 
-def write_notebook(submitted: Path, student: str, cells: dict[str, str]) -> Path:
-    """submitted/<student>/ddpm_core/ddpm_core.ipynb: the source notebook with `cells` (grade_id -> source)."""
-    nb = nbformat.read(str(SOURCE), as_version=4)
+def write_notebook(submitted: Path, student: str, cells: dict[str, str], assignment: str = ASSIGNMENT) -> Path:
+    """submitted/<student>/<assignment>/<assignment>.ipynb: the source notebook with `cells` (grade_id -> source)."""
+    nb = nbformat.read(str(_source(assignment)), as_version=4)
     for cell in nb.cells:
         grade_id = cell.metadata.get("nbgrader", {}).get("grade_id")
         if grade_id in cells:
             cell.source = cells[grade_id]
-    folder = submitted / student / ASSIGNMENT
+    folder = submitted / student / assignment
     folder.mkdir(parents=True)
-    path = folder / f"{ASSIGNMENT}.ipynb"
+    path = folder / f"{assignment}.ipynb"
     nbformat.write(nb, str(path))
     return path
 

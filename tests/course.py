@@ -2,6 +2,7 @@
 
     release, solutions = new_course(course)                       # nbgrader_config.py + source/, generated
     write_submission(course, "alice", release, solutions)         # submitted/alice/ddpm_core/ddpm_core.ipynb
+    (each takes assignment="ddpm_beyond" for the second assignment)
     run_nbgrader("autograde", ASSIGNMENT, "--create", cwd=course)
     cell_scores(course, "alice")                                  # grade_id -> score, from the gradebook
     exported_scores(course)                                       # student -> (raw, max), from grades.csv
@@ -20,7 +21,7 @@ from graders.nbgrader_cli import run_nbgrader
 from graders.tasks import tasks_of
 
 ROOT = Path(__file__).resolve().parents[1]
-ASSIGNMENT = "ddpm_core"
+ASSIGNMENT = "ddpm_core"  # the default of every function below
 TASKS = tasks_of(ASSIGNMENT)
 TOTAL = sum(task.points for task in TASKS.values())
 
@@ -37,7 +38,8 @@ def solution_sources(source_nb: nbformat.NotebookNode) -> dict[str, str]:
     return out
 
 
-def new_course(course: Path, extra_config: str = "") -> tuple[nbformat.NotebookNode, dict[str, str]]:
+def new_course(course: Path, extra_config: str = "", assignment: str = ASSIGNMENT
+               ) -> tuple[nbformat.NotebookNode, dict[str, str]]:
     """Copy the course's config and source/ into `course`, append `extra_config` to its nbgrader_config.py, run
     generate_assignment; returns the released notebook and the instructor's solution cells (grade_id -> code)."""
     shutil.copy(ROOT / "assignments" / "nbgrader_config.py", course)
@@ -45,30 +47,31 @@ def new_course(course: Path, extra_config: str = "") -> tuple[nbformat.NotebookN
         with open(course / "nbgrader_config.py", "a") as f:
             f.write("\n" + extra_config + "\n")
     shutil.copytree(ROOT / "assignments" / "source", course / "source")
-    run_nbgrader("generate_assignment", ASSIGNMENT, "--force", cwd=course)
-    release = nbformat.read(course / "release" / ASSIGNMENT / f"{ASSIGNMENT}.ipynb", as_version=4)
-    solutions = solution_sources(nbformat.read(course / "source" / ASSIGNMENT / f"{ASSIGNMENT}.ipynb", as_version=4))
+    run_nbgrader("generate_assignment", assignment, "--force", cwd=course)
+    release = nbformat.read(course / "release" / assignment / f"{assignment}.ipynb", as_version=4)
+    solutions = solution_sources(nbformat.read(course / "source" / assignment / f"{assignment}.ipynb", as_version=4))
     return release, solutions
 
 
-def write_submission(course: Path, student: str, release: nbformat.NotebookNode, cells: dict[str, str] | None) -> None:
+def write_submission(course: Path, student: str, release: nbformat.NotebookNode, cells: dict[str, str] | None,
+                     assignment: str = ASSIGNMENT) -> None:
     """submitted/<student>/<assignment>/<assignment>.ipynb: the release with `cells` (grade_id -> code) put in."""
     nb = nbformat.from_dict(release)
     for cell in nb.cells:
         grade_id = cell.metadata.get("nbgrader", {}).get("grade_id")
         if cells is not None and grade_id in cells:
             cell.source = cells[grade_id]
-    folder = course / "submitted" / student / ASSIGNMENT
+    folder = course / "submitted" / student / assignment
     folder.mkdir(parents=True)
-    nbformat.write(nb, folder / f"{ASSIGNMENT}.ipynb")
+    nbformat.write(nb, folder / f"{assignment}.ipynb")
 
 
-def cell_scores(course: Path, student: str) -> dict[str, float]:
+def cell_scores(course: Path, student: str, assignment: str = ASSIGNMENT) -> dict[str, float]:
     """grade_id -> score of every graded cell of the student's notebook, from the course's gradebook."""
     from nbgrader.api import Gradebook
 
     with Gradebook(f"sqlite:///{course / 'gradebook.db'}") as gb:
-        nb = gb.find_submission_notebook(ASSIGNMENT, ASSIGNMENT, student)
+        nb = gb.find_submission_notebook(assignment, assignment, student)
         return {grade.name: grade.score for grade in nb.grades}
 
 

@@ -66,14 +66,19 @@ def split(cell: nbformat.NotebookNode) -> tuple[list[str], list[str]]:
     return secret, shown
 
 
-def secret_lines(nb: nbformat.NotebookNode) -> dict[str, set[str]]:
+def shown_lines(nb: nbformat.NotebookNode) -> str:
+    """Every line the notebook shows outside its solution and hidden-test blocks."""
+    return "\n".join(line for cell in nb.cells for line in split(cell)[1])
+
+
+def secret_lines(nb: nbformat.NotebookNode, shown: str = "") -> dict[str, set[str]]:
     """grade_id -> the instructor's lines that must never reach a student, from each solution or hidden-test block.
 
     Skipped as trivial: blank lines, comments, `def` lines, docstring lines, lines under 8 characters, and any line
-    the notebook also shows outside those blocks (the schedule cell's `alphas = 1 - betas`, the markdown's
-    `x_t = x_T`), since that text is in the release by design.
+    the notebook (or `shown`, another assignment's shown lines) also shows outside those blocks (the schedule cell's
+    `alphas = 1 - betas`, the markdown's `x_t = x_T`), since that text is in a release by design.
     """
-    shown = "\n".join(line for cell in nb.cells for line in split(cell)[1])
+    shown = shown_lines(nb) + "\n" + shown
     out = {}
     for i, cell in enumerate(nb.cells):
         secret, _ = split(cell)
@@ -120,8 +125,10 @@ def leaks(data: bytes, secrets: dict[str, set[str]], markers: bool = True) -> li
 
 def all_secrets() -> dict[str, set[str]]:
     """Every assignment's secret lines, keyed `<assignment>/<grade_id>`."""
-    return {f"{name}/{grade_id}": lines for name in assignment_names()
-            for grade_id, lines in secret_lines(nbformat.read(SOURCE / name / f"{name}.ipynb", 4)).items()}
+    notebooks = {name: nbformat.read(SOURCE / name / f"{name}.ipynb", 4) for name in assignment_names()}
+    shown = "\n".join(shown_lines(nb) for nb in notebooks.values())
+    return {f"{name}/{grade_id}": lines for name, nb in notebooks.items()
+            for grade_id, lines in secret_lines(nb, shown).items()}
 
 
 @needs_source

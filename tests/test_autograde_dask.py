@@ -25,7 +25,7 @@ from postgres import postgres_url  # noqa: F401  (the fixture)
 
 pytestmark = pytest.mark.slow
 
-PLANTED = ROOT / "tests" / "graders" / "submissions"
+PLANTED = ROOT / "tests" / "graders" / "submissions" / "ddpm_core"
 MISTAKES = {"sqrt-less": ("q_sample", "q_sample__missing_sqrt"), "summer": ("eps_loss", "eps_loss__sum_not_mean")}
 
 

@@ -219,3 +219,25 @@ def test_sampling_page(page, url, shots):
     move_trajectory(page, title)
     assert page.locator('[data-testid="stSlider"]').filter(has_text="η").inner_text() == eta
     page.screenshot(path=shots / "sampling_ddim.png")
+
+
+def test_forward_page(page, url, shots):
+    """Does the Forward process page draw its three plots and render eqs. 2 and 4 as LaTeX, with no exception?"""
+    page.set_viewport_size({"width": 1400, "height": 3400})  # the digit strip sits below the default 2600
+    page.goto(f"{url}/forward")
+    wait_for_plots(page, 3)
+    no_exception(page)
+    assert page.locator(".katex").count() >= 3  # rendered, not plain text
+    assert min(drawn_traces(page)) >= 1
+    page.screenshot(path=shots / "forward.png")
+
+
+def test_posterior_page(page, url, shots):
+    """Does the Posterior page draw the coefficients and the 1-D posterior, render eqs. 6–7 as LaTeX, and show the
+    largest gap between eq. 7 and Bayes' rule?"""
+    page.goto(f"{url}/posterior")
+    wait_for_plots(page, 2)
+    no_exception(page)
+    assert page.locator(".katex").count() >= 3
+    assert float(page.locator('[data-testid="stMetricValue"]').first.inner_text()) < 1e-9
+    page.screenshot(path=shots / "posterior.png")

@@ -3,8 +3,10 @@ from __future__ import annotations
 
 import time
 
-from compare_class import solutions, write_notebook
+from compare_class import ROOT, solutions, write_notebook
 from graders.compare import Submission, grade_class
+
+PLANTED_BEYOND = ROOT / "tests" / "graders" / "submissions" / "ddpm_beyond"
 
 SLOW_ONCE = '''import time
 
@@ -48,3 +50,18 @@ def test_unreadable_notebook_fails_every_task(tmp_path, dask_pair):
         assert run.processes == 0 and why in run.notes[0]
     assert all(r["passed"] for r in eve.results.values())
 
+
+
+def test_the_second_assignment_side_by_side(tmp_path, dask_pair):
+    """Does the TA tool grade `ddpm_beyond` on the same engine: the instructor's solution passes all four tasks, and a
+    student who decodes the standardised latent fails only sample_latent, with the mistake named?"""
+    assignment = "ddpm_beyond"
+    base = solutions(assignment)
+    planted = (PLANTED_BEYOND / "sample_latent__latent_not_unstandardised.py").read_text()
+    subs = [Submission("ada", write_notebook(tmp_path, "ada", base, assignment)),
+            Submission("bo", write_notebook(tmp_path, "bo", {**base, "sample_latent": planted}, assignment))]
+    ada, bo = grade_class(subs, progress=False, client=dask_pair, assignment=assignment)
+    assert set(ada.results) == {"kl_term", "ddim_step", "ddim_sample", "sample_latent"}
+    assert all(r["passed"] for r in ada.results.values())
+    assert [task for task, r in bo.results.items() if not r["passed"]] == ["sample_latent"]
+    assert bo.results["sample_latent"]["diagnosis"] == "latent_not_unstandardised"

@@ -22,18 +22,20 @@ from graders.diagnoses import DIAGNOSES, WRONG
 from graders.engine import SLIP_COST
 from graders.results import CheckFailed, CheckResult
 from graders.stand_ins import SpyModel
+import graders.tasks
 from graders.tasks import tasks_of
 
 ROOT = Path(__file__).resolve().parents[1]
-SUBMISSIONS = ROOT / "tests" / "graders" / "submissions"
-NOTEBOOK = ROOT / "assignments" / "source" / "ddpm_core" / "ddpm_core.ipynb"
+SUBMISSIONS = ROOT / "tests" / "graders" / "submissions"  # <assignment>/<task>__<mistake>.py
+CORE = SUBMISSIONS / "ddpm_core"
+ASSIGNMENTS = sorted(graders.tasks.ASSIGNMENTS)
 TASKS = tasks_of("ddpm_core")
 # Planted files this process cannot contain: stem -> why (tests/test_graders_confinement.py runs them confined).
 CONFINED_ONLY = {"robust__big_alloc": "a 10 GB allocation: only the confined worker's RLIMIT_AS stops it"}
 
 
 def _planted():
-    for path in sorted(SUBMISSIONS.glob("*.py")):
+    for path in sorted(SUBMISSIONS.glob("*/*.py")):
         source = path.read_text()
         if "# unit: skip" in source:
             continue
@@ -41,7 +43,8 @@ def _planted():
         expect = re.search(r"^# expect(?:-status)?: (\w+)", source, re.M).group(1)
         lost = re.search(r"^# points-lost: (\d+)", source, re.M)
         marks = [pytest.mark.skip(reason=CONFINED_ONLY[path.stem])] if path.stem in CONFINED_ONLY else []
-        yield pytest.param(path, task, expect, int(lost.group(1)) if lost else 0, id=path.stem, marks=marks)
+        yield pytest.param(path, path.parent.name, task, expect, int(lost.group(1)) if lost else 0,
+                           id=f"{path.parent.name}/{path.stem}", marks=marks)
 
 
 def _load(path: Path, task: str):
@@ -53,24 +56,28 @@ def _load(path: Path, task: str):
     return namespace.get(task)
 
 
-def _solution_functions() -> dict:
-    """The instructor's solution cells from the source notebook, executed."""
+def _notebook(assignment: str) -> Path:
+    return ROOT / "assignments" / "source" / assignment / f"{assignment}.ipynb"
+
+
+def _solution_functions(assignment: str = "ddpm_core") -> dict:
+    """The instructor's solution cells from the assignment's source notebook, executed."""
     namespace = {"torch": torch}
-    for cell in nbformat.read(NOTEBOOK, as_version=4).cells:
+    for cell in nbformat.read(_notebook(assignment), as_version=4).cells:
         if cell.metadata.get("nbgrader", {}).get("solution"):
             exec(cell.source, namespace)
-    return {name: namespace[name] for name in TASKS}
+    return {name: namespace[name] for name in tasks_of(assignment)}
 
 
 @pytest.mark.parametrize("level", ["sanity", "full"])
-@pytest.mark.parametrize("path, task, expect, points_lost", list(_planted()))
-def test_planted_submission_is_named(path, task, expect, points_lost, level, monkeypatch):
+@pytest.mark.parametrize("path, assignment, task, expect, points_lost", list(_planted()))
+def test_planted_submission_is_named(path, assignment, task, expect, points_lost, level, monkeypatch):
     """Does each planted mistake fail both the visible and the hidden check, with its diagnosis or status?
 
     A contract slip with right numbers (a `# points-lost: 1` header) passes with SLIP_COST points off.
     """
     monkeypatch.setattr("graders.engine.CALL_TIME_LIMIT_S", 0.5)  # the endless loop need not take 5 s here
-    result = run_check(task, _load(path, task), level)
+    result = run_check(task, _load(path, task), level, assignment)
     if expect == "passed":
         assert result.passed and result.points_lost == points_lost, result.message
         assert points_lost in (0, SLIP_COST)
@@ -86,8 +93,9 @@ def test_planted_submission_is_named(path, task, expect, points_lost, level, mon
 
 def test_every_diagnosis_is_planted_or_spied():
     """Is every wrong formula's diagnosis exercised by a planted submission (or by the sampler's spy)?"""
-    planted = {p.values[2] for p in _planted()}
-    spy_or_exception_only = {"reverse_order", "stops_early", "repeated_model_calls", "broadcast"}
+    planted = {p.values[3] for p in _planted()}
+    spy_or_exception_only = {"reverse_order", "stops_early", "repeated_model_calls", "broadcast", "leading_spacing",
+                             "linspace_spacing", "trailing_without_minus_one", "ddim_ascending"}
     for task, table in WRONG.items():
         for key in table:
             assert key in DIAGNOSES, key
@@ -104,19 +112,20 @@ def test_diagnosis_is_one_plain_sentence(key):
     assert DIAGNOSES[key].key == key
 
 
-def test_instructor_solution_passes_every_check():
-    """Does the notebook's own solution pass every check at both levels, with tiny errors?"""
+@pytest.mark.parametrize("assignment", ASSIGNMENTS)
+def test_instructor_solution_passes_every_check(assignment):
+    """Does the notebook's own solution pass every check at both levels, far inside the tolerance?"""
     for level in ("sanity", "full"):
-        results = run_checks(_solution_functions(), level)
+        results = run_checks(_solution_functions(assignment), level, assignment)
         for name, result in results.items():
             assert result.passed, result.message
-            assert result.max_abs_error < 1e-5, name
+            assert result.max_rel_error < result.tolerance / 10, (name, result.max_rel_error)
             assert result.points_lost == 0 and result.notes == [], (name, result.notes)
 
 
 def test_failure_message_has_the_four_parts():
     """Does a failure say what was checked, the smallest failing case, the measured error and the likely mistake?"""
-    path = SUBMISSIONS / "q_sample__missing_sqrt.py"
+    path = CORE / "q_sample__missing_sqrt.py"
     result = check_q_sample(_load(path, "q_sample"))
     lines = result.message.splitlines()
     assert lines[0].startswith("q_sample: checked against eq. 4 on 27 seeded batches")
@@ -128,7 +137,7 @@ def test_failure_message_has_the_four_parts():
 
 def test_result_is_plain_data_and_raises():
     """Is a CheckResult JSON-ready, and does raise_if_failed raise CheckFailed (an AssertionError) with the message?"""
-    result = check_q_sample(_load(SUBMISSIONS / "q_sample__alpha_bar_wrap.py", "q_sample"), level="sanity")
+    result = check_q_sample(_load(CORE / "q_sample__alpha_bar_wrap.py", "q_sample"), level="sanity")
     data = json.loads(json.dumps(result.to_dict()))
     assert data["task"] == "q_sample" and data["passed"] is False and data["diagnosis"] == "alpha_bar_wrap"
     assert set(data) >= {"message", "max_abs_error", "max_rel_error", "diagnosis", "runtime_s", "status"}
@@ -145,7 +154,7 @@ def test_passing_result_prints_its_summary(capsys):
 
 def test_same_submission_same_result():
     """Is a check deterministic: the same submission gives the same result twice, runtime aside?"""
-    fn = _load(SUBMISSIONS / "sample_loop__noise_index.py", "sample_loop")
+    fn = _load(CORE / "sample_loop__noise_index.py", "sample_loop")
     first, second = (run_check("sample_loop", fn).to_dict() for _ in range(2))
     first.pop("runtime_s"), second.pop("runtime_s")
     assert first == second
@@ -160,11 +169,14 @@ def test_missing_and_non_function():
         run_check("no_such_task", None)
 
 
-def test_registry_matches_the_notebook():
-    """Do the points and grade ids in TASKS match the notebook's test cells?"""
-    cells = {c.metadata["nbgrader"]["grade_id"]: c for c in nbformat.read(NOTEBOOK, as_version=4).cells
+@pytest.mark.parametrize("assignment", ASSIGNMENTS)
+def test_registry_matches_the_notebook(assignment):
+    """Do the points and grade ids in the assignment's tasks match its notebook's test cells?"""
+    cells = {c.metadata["nbgrader"]["grade_id"]: c for c in nbformat.read(_notebook(assignment), as_version=4).cells
              if c.metadata.get("nbgrader", {}).get("grade")}
-    for name, task in TASKS.items():
+    assert {g for g in cells if g.startswith("test_")} == {f"test_{n}_{k}" for n in tasks_of(assignment)
+                                                             for k in ("sanity", "hidden")}
+    for name, task in tasks_of(assignment).items():
         sanity, hidden = cells[f"test_{name}_sanity"], cells[f"test_{name}_hidden"]
         assert sanity.metadata["nbgrader"]["points"] == task.points_sanity
         assert hidden.metadata["nbgrader"]["points"] == task.points_hidden
@@ -187,7 +199,7 @@ def test_spy_model_records_timesteps():
 
 def test_check_catches_its_own_warnings(capfd):
     """Does a check keep the student's prints, stderr writes and warnings out of the cell's output?"""
-    result = run_check("q_sample", _load(SUBMISSIONS / "robust__noisy_but_right.py", "q_sample"), "sanity")
+    result = run_check("q_sample", _load(CORE / "robust__noisy_but_right.py", "q_sample"), "sanity")
     out, err = capfd.readouterr()
     assert result.passed and err == "" and "debug" not in out
     assert any("warned" in note for note in result.notes)

@@ -2,9 +2,9 @@
 from __future__ import annotations
 
 from ..engine import TaskSpec
-from . import ddpm_core
+from . import ddpm_beyond, ddpm_core
 
-ASSIGNMENTS: dict[str, dict[str, TaskSpec]] = {"ddpm_core": ddpm_core.TASKS}
+ASSIGNMENTS: dict[str, dict[str, TaskSpec]] = {"ddpm_core": ddpm_core.TASKS, "ddpm_beyond": ddpm_beyond.TASKS}
 
 
 def tasks_of(assignment: str) -> dict[str, TaskSpec]:
@@ -12,3 +12,12 @@ def tasks_of(assignment: str) -> dict[str, TaskSpec]:
     if assignment not in ASSIGNMENTS:
         raise ValueError(f"unknown assignment {assignment!r}; known: {', '.join(ASSIGNMENTS)}")
     return ASSIGNMENTS[assignment]
+
+
+def assignment_of(task: str) -> str:
+    """The assignment whose task is named `task` (task names are unique across assignments); ValueError otherwise."""
+    for assignment, tasks in ASSIGNMENTS.items():
+        if task in tasks:
+            return assignment
+    known = ", ".join(t for tasks in ASSIGNMENTS.values() for t in tasks)
+    raise ValueError(f"unknown task {task!r}; choose one of {known}")

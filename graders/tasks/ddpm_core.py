@@ -13,27 +13,14 @@ import reference
 
 from ..cases import Case, cases_for
 from ..engine import TaskSpec, model_arg
-from ..stand_ins import GaussianEps, toy_eps
+from ..stand_ins import toy_eps
+from .common import GAUSSIAN, batch_t_spy, clamped, f64, gaussian
 
 EQ4 = "eq. 4: x_t = √ᾱ_t·x0 + √(1 − ᾱ_t)·ε"
 EQ7 = "eq. 7: μ̃_t = √ᾱ_{t-1}·β_t/(1 − ᾱ_t)·x0 + √α_t·(1 − ᾱ_{t-1})/(1 − ᾱ_t)·x_t"
 EQ14 = "eq. 14 (Algorithm 1): L_simple = the mean of (ε − ε_θ(√ᾱ_t·x0 + √(1 − ᾱ_t)·ε, t))²"
 ALG2 = ("Algorithm 2: x_{t-1} = (x_t − β_t/√(1 − ᾱ_t)·ε_θ(x_t, t))/√α_t + √β_t·z for t = T−1 … 0, "
         "z = noises[t] for t > 0 and z = 0 at t = 0")
-GAUSSIAN = {"mu": 0.5, "std": 0.5}  # sampling data N(0.5, 0.5²) with its exact ε-predictor stays bounded
-
-
-def _f64(*xs):
-    return tuple(x.to(torch.float64) if isinstance(x, torch.Tensor) and x.is_floating_point() else x for x in xs)
-
-
-def _clamped(eps_fn, T: int):
-    """The stand-in as the spy calls it: t clamped into [0, T−1], so a wrong formula shifted by one still runs."""
-    return lambda x, t: eps_fn(x, t.clamp(0, T - 1))
-
-
-def _gaussian(case: Case) -> GaussianEps:
-    return GaussianEps(case.schedule.alpha_bar, **GAUSSIAN)
 
 
 # ---- q_sample ---------------------------------------------------------------------------------------------------
@@ -43,12 +30,12 @@ def _q_inputs(case: Case):
 
 
 def _q_truth(case: Case, a):
-    x0, t, eps, _ = _f64(*a)
+    x0, t, eps, _ = f64(*a)
     return reference.q_sample(x0, t, case.schedule, eps)
 
 
 def _q_wrong_args(case: Case, a):
-    x0, t, eps, _ = _f64(*a)
+    x0, t, eps, _ = f64(*a)
     return x0, t, eps, case.schedule
 
 
@@ -62,12 +49,12 @@ def _pm_inputs(case: Case):
 
 
 def _pm_truth(case: Case, a):
-    x0, x_t, t, _ = _f64(*a)
+    x0, x_t, t, _ = f64(*a)
     return reference.q_posterior_mean_variance(x0, x_t, t, case.schedule)[0]
 
 
 def _pm_wrong_args(case: Case, a):
-    x0, x_t, t, _ = _f64(*a)
+    x0, x_t, t, _ = f64(*a)
     return x0, x_t, t, case.schedule
 
 
@@ -79,22 +66,13 @@ def _loss_inputs(case: Case):
 
 
 def _loss_truth(case: Case, a):
-    _, x0, t, eps, _ = _f64(*a)
+    _, x0, t, eps, _ = f64(*a)
     return reference.eps_loss(toy_eps, x0, t, case.schedule, eps).mean()
 
 
 def _loss_wrong_args(case: Case, a):
-    _, x0, t, eps, _ = _f64(*a)
-    return _clamped(toy_eps, case.T), x0, t, eps, case.schedule
-
-
-def _loss_spy(case: Case, calls: list[list[int]]):
-    seen = sorted(t for call in calls for t in call)
-    if seen == sorted(case.t) or not seen:
-        return None
-    if seen == sorted(t + 1 for t in case.t):
-        return f"the model was called with t = {seen}, but the batch's t is {sorted(case.t)}", "model_t_plus_1"
-    return None
+    _, x0, t, eps, _ = f64(*a)
+    return clamped(toy_eps, case.T), x0, t, eps, case.schedule
 
 
 def _loss_shape_hint(case: Case, shape: tuple[int, ...]) -> str:
@@ -116,13 +94,13 @@ def _loop_inputs(case: Case):
 
 
 def _loop_truth(case: Case, a):
-    _, x_T, _, noises = _f64(*a)
-    return reference.sample_ddpm(_gaussian(case), x_T.shape, case.schedule, x_T=x_T, noises=noises)
+    _, x_T, _, noises = f64(*a)
+    return reference.sample_ddpm(gaussian(case), x_T.shape, case.schedule, x_T=x_T, noises=noises)
 
 
 def _loop_wrong_args(case: Case, a):
-    _, x_T, _, noises = _f64(*a)
-    return _clamped(_gaussian(case), case.T), x_T, case.schedule, noises
+    _, x_T, _, noises = f64(*a)
+    return clamped(gaussian(case), case.T), x_T, case.schedule, noises
 
 
 def _loop_spy(case: Case, calls: list[list[int]]):
@@ -156,7 +134,7 @@ TASKS: dict[str, TaskSpec] = {spec.name: spec for spec in [
              cases_for, _pm_inputs, _pm_truth, _pm_wrong_args, lambda c: c.shape),
     TaskSpec("eps_loss", "eps_loss(model, x0, t, noise, alpha_bar) -> loss",
              ("model", "x0", "t", "noise", "alpha_bar"), EQ14, 1, 4,
-             cases_for, _loss_inputs, _loss_truth, _loss_wrong_args, lambda c: (), spy=_loss_spy,
+             cases_for, _loss_inputs, _loss_truth, _loss_wrong_args, lambda c: (), spy=batch_t_spy,
              shape_hint=_loss_shape_hint),
     TaskSpec("sample_loop", "sample_loop(model, x_T, betas, noises) -> x0", ("model", "x_T", "betas", "noises"),
              ALG2, 2, 8, _loop_cases, _loop_inputs, _loop_truth, _loop_wrong_args, lambda c: c.shape,

@@ -17,12 +17,14 @@ st.page_link("lab_app/pages/elbo.py", label="**ELBO inspection**: every term of 
              icon=":material/functions:")
 st.page_link("lab_app/pages/sampling.py", label="**Sampling**: Algorithm 2 and DDIM step by step, with x_t and the "
              "model's x̂0 along the way.", icon=":material/scatter_plot:")
-st.subheader("The notebook")
-st.markdown("In the assignment, `ddpm_core.ipynb`, you write its four functions yourself: `q_sample` (eq. 4), "
+st.subheader("The notebooks")
+st.markdown("In the first assignment, `ddpm_core.ipynb`, you write DDPM's four pieces yourself: `q_sample` (eq. 4), "
             "`posterior_mean` (eq. 7), the ε-loss `eps_loss` (eq. 14) and the sampling loop `sample_loop` "
-            "(Algorithm 2); its tests check each against the same reference. Save it inside your clone of this "
-            "repository (its first cell imports the checks from `graders/`) and open it with "
-            "`jupyter lab ddpm_core.ipynb`.")
+            "(Algorithm 2). The second, `ddpm_beyond.ipynb`, goes past Algorithm 2: one KL term of the bound "
+            "`kl_term` (eq. 5), a DDIM step `ddim_step` (Song et al. 2021, eq. 12), DDIM over the trailing "
+            "timesteps `ddim_sample`, and latent diffusion's sampler `sample_latent`. Their tests check each "
+            "function against the same reference. Save a notebook inside your clone of this repository (its first "
+            "cell imports the checks from `graders/`) and open it with `jupyter lab <name>.ipynb`.")
 notebooks = sorted(RELEASE.glob("*.ipynb"))  # only the students' copies: lab_app/release/, never assignments/source/
 if not notebooks:
     st.info("No assignment notebook has been released to this lab yet.")

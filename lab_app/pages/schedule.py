@@ -4,37 +4,12 @@ import streamlit as st
 import reference
 from lab_app import cache, figures
 from lab_app.show_code import show_code
-from reference import SCHEDULE_NAMES
+from lab_app.widgets import read_schedule
 from reference.data import TOY_DATASETS
 from reference.schedules import BETA_BUILDERS
 
-LIST, FILE = "custom β list", "upload a file"
-KINDS = (*SCHEDULE_NAMES, LIST, FILE)
 DEFAULT_KINDS = ("linear", "cosine", "quadratic")
 N_POINTS = 500  # 2-D points noised per schedule
-DEFAULT_LIST = "0.0001, 0.0002, 0.0005, 0.001, 0.002, 0.005, 0.01, 0.02, 0.05, 0.1"
-
-
-def read_spec(i: int) -> cache.ScheduleSpec | None:
-    """The widgets of schedule i, as a tuple of primitives (None while a file is still to be uploaded)."""
-    kind = st.selectbox(f"Schedule {i + 1}", KINDS, index=KINDS.index(DEFAULT_KINDS[i]), key=f"kind_{i}")
-    if kind == LIST:
-        return ("list", st.text_area("β_1 … β_T, separated by commas or spaces", DEFAULT_LIST, key=f"betas_{i}"))
-    if kind == FILE:
-        upload = st.file_uploader("β file (.npz, .json, .txt, .csv)", type=["npz", "json", "txt", "csv"],
-                                  key=f"file_{i}", help="a file downloaded from this page, or a plain list of β")
-        return None if upload is None else ("file", upload.name, upload.getvalue())
-    T = st.number_input("T (number of steps)", value=1000, step=1, max_value=10_000, key=f"T_{i}")
-    if kind == "cosine":
-        params = {"s": st.number_input("offset s", value=0.008, step=0.001, format="%.4f", key=f"s_{i}"),
-                  "max_beta": st.number_input("largest β", value=0.999, step=0.001, format="%.4f", key=f"max_beta_{i}")}
-    else:
-        params = {"beta_start": st.number_input("β_1", value=None, step=1e-4, format="%.6f", key=f"beta_start_{i}",
-                                                placeholder="default 1e-4 · 1000/T"),
-                  "beta_end": st.number_input("β_T", value=None, step=1e-3, format="%.5f", key=f"beta_end_{i}",
-                                              placeholder="default 0.02 · 1000/T")}
-    zero_snr = st.checkbox("rescale to ᾱ_T = 0", key=f"zero_snr_{i}", help="zero terminal SNR (Lin et al. 2024)")
-    return (kind, int(T), tuple((k, v) for k, v in params.items() if v is not None), zero_snr)
 
 
 st.title("Schedule design")
@@ -54,7 +29,7 @@ columns = st.columns(3)
 valid = []  # (slot, label, spec) of each schedule the reference accepted
 for i in range(count):
     with columns[i]:
-        spec = read_spec(i)
+        spec = read_schedule(i, default=DEFAULT_KINDS[i])
         if spec is None:
             st.info("Upload a β file to draw this schedule.")
             continue

@@ -1,33 +1,17 @@
-"""Known WRONG formulas, each with the misconception behind it in one plain sentence.
-
-A check that finds a student's output off compares it with every wrong formula of its task below; the one it
-matches names the mistake in the feedback. Nothing here is correct math: the truth is `reference/`.
+"""Known wrong formulas of the `ddpm_core` tasks (q_sample, posterior_mean, eps_loss, sample_loop).
 
 Each wrong formula takes float64 inputs and a `reference.Schedule` `s`; it returns None where it does not
 apply to a case (so that case neither confirms nor refutes it).
 """
 from __future__ import annotations
 
-from dataclasses import dataclass
 from typing import Callable
 
 import torch
 
 from reference import Schedule, extract, p_mean_variance, sample_ddpm
 
-
-@dataclass(frozen=True)
-class Diagnosis:
-    """A known mistake: `sentence` names the misconception, `fix` says what the equation wants instead."""
-
-    key: str
-    sentence: str
-    fix: str
-
-
-def _d(key: str, sentence: str, fix: str) -> tuple[str, Diagnosis]:
-    return key, Diagnosis(key, sentence, fix)
-
+from .base import Diagnosis, diagnosis as _d
 
 DIAGNOSES: dict[str, Diagnosis] = dict([
     _d("alpha_bar_wrap",

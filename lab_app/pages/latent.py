@@ -1,0 +1,116 @@
+"""Latent diffusion: a VAE's prior against its aggregated posterior, and a DDPM on its latents that closes the gap."""
+import streamlit as st
+
+from lab_app import cache, figures, figures_latent
+from lab_app.progress import with_progress
+from lab_app.show_code import show_code
+from reference import latent, sample_ddim, sample_ddpm
+from reference.evaluate import digit_quality, sliced_wasserstein, support_precision
+from reference.vae import vae_loss
+
+SOURCES = {"prior": "VAE prior", "latent": "latent DDPM", "pixel": "pixel-space DDPM"}
+SAMPLERS = {"DDIM": "ddim", "DDPM": "ddpm"}
+
+st.title("Latent diffusion")
+st.markdown(
+    "A variational autoencoder (Kingma & Welling 2014) encodes a digit $x$ into a Gaussian "
+    "$q_\\phi(z \\mid x) = \\mathcal{N}(\\mu_\\phi(x), \\operatorname{diag}\\sigma_\\phi^2(x))$ and decodes a latent "
+    "$z$ into $p_\\theta(x \\mid z) = \\mathcal{N}(\\mu_\\theta(z), \\sigma_x^2 I)$. It is trained to maximise the "
+    "**evidence lower bound** (K&W eq. 10, with the KL in closed form, their Appendix B):")
+st.latex(r"\mathcal{L}(\theta, \phi; x) = \mathbb{E}_{q_\phi(z \mid x)}\!\left[\log p_\theta(x \mid z)\right]"
+         r" - \mathrm{KL}\!\left(q_\phi(z \mid x) \,\|\, \mathcal{N}(0, I)\right) \le \log p_\theta(x)")
+st.markdown(
+    "Sampling a VAE draws $z$ from the **prior** $p(z) = \\mathcal{N}(0, I)$ and decodes it. But the latents the "
+    "decoder learned from are draws of the **aggregated posterior**, the encoder's output averaged over the data:")
+st.latex(r"q(z) = \frac{1}{N} \sum_{n=1}^{N} q_\phi(z \mid x_n)")
+st.markdown(
+    "The KL term pulls each $q_\\phi(z \\mid x)$ towards $\\mathcal{N}(0, I)$, but $q(z)$ still differs from it: "
+    "prior draws land where no digit was encoded, and decode to blurred or mixed digits. **Latent diffusion** "
+    "(Rombach et al. 2022) fits a DDPM to $q(z)$ instead. With $m$ and $s$ the mean and standard deviation of the "
+    "training digits' posterior means $\\mu_\\phi(x_n)$, it trains $\\epsilon_\\theta$ by $L_\\text{simple}$ "
+    "(Ho et al. eq. 14) on standardised draws, samples them by Algorithm 2 or DDIM, and decodes:")
+st.latex(r"\hat z = \frac{z - m}{s}, \quad z \sim q(z) \qquad\longrightarrow\qquad "
+         r"\hat z_0 \sim p_\theta(\hat z_0), \quad z = s \odot \hat z_0 + m, \quad x = \mu_\theta(z)")
+
+# 1. Read the widgets.
+a, b, c, d, e = st.columns([2, 2, 1, 1, 1])
+latent_dim = a.radio("Latent size $d$", latent.LATENT_DIMS, format_func=lambda k: f"{k}-D latent", horizontal=True,
+                     key="latent_dim")
+sampler = b.radio("Sampler (both DDPMs)", list(SAMPLERS), horizontal=True, key="latent_sampler")
+steps = c.number_input("DDIM steps", value=50, min_value=1, max_value=1000, step=1, key="latent_ddim_steps",
+                       disabled=sampler == "DDPM")
+n = d.number_input("digits per grid", value=64, min_value=4, max_value=256, step=4, key="latent_n")
+seed = e.number_input("seed", value=0, min_value=0, step=1, key="latent_seed")
+steps = int(steps) if sampler == "DDIM" else 1000
+
+# 2.-3. The reference validates and computes (cached), with a progress bar while it runs.
+try:
+    view, _ = with_progress(cache.latent_view, latent_dim, SAMPLERS[sampler], steps, int(seed),
+                            label="latent DDPM steps (q(z) view)")
+    grids = {}
+    for source in SOURCES:
+        grids[source], _ = with_progress(cache.latent_grid, source, latent_dim, SAMPLERS[sampler], steps, int(n),
+                                         int(seed), label=f"{SOURCES[source]}: sampling steps")
+except ValueError as err:
+    st.error(str(err))
+    st.stop()
+
+# 4. Figures.
+st.header("The aggregated posterior against the prior")
+st.markdown(
+    f"Each test digit is encoded once, $z \\sim q_\\phi(z \\mid x)$, giving {view['n']} draws of the held-out $q(z)$, "
+    f"coloured by the digit. Against them: as many prior draws $z \\sim \\mathcal{{N}}(0, I)$, and as many latent "
+    f"DDPM samples $z = s \\odot \\hat z_0 + m$ ({sampler}"
+    + (f", {steps} steps" if sampler == "DDIM" else ", all T = 1000 steps") + ").")
+distances = view["distances"]
+columns = st.columns(3)
+for column, name in zip(columns, ("prior N(0, I)", "latent DDPM", "training digits' q(z)")):
+    column.metric(f"{name}: sliced W₁ to q(z)", f"{distances[name]['sliced_wasserstein']:.3f}",
+                  help="sliced 1-Wasserstein distance over 256 random directions (reference.evaluate."
+                       "sliced_wasserstein); lower is closer")
+    column.metric(f"{name}: on q(z)'s support", f"{100 * distances[name]['support_precision']:.1f} %",
+                  help="share of the draws inside the ball around some held-out q(z) draw that reaches its 3rd "
+                       "nearest neighbour (Kynkäänniemi et al. 2019; reference.evaluate.support_precision)")
+st.caption(
+    f"Measured on {view['n']} draws each (one per test digit). The training digits' q(z), encoded the same way, "
+    "is a second sample of the same distribution: its distance is the floor that sampling noise alone reaches at "
+    "this size. A sliced distance averages 1-D projections, which blur the holes between clusters; the share on "
+    "the support sees them.")
+if latent_dim == 2:
+    st.plotly_chart(figures_latent.posterior_vs_samples(view["heldout"], view["labels"],
+                                                        {"prior N(0, I)": view["prior"], "latent DDPM": view["ddpm"]}),
+                    key="fig_latent_scatter")
+    st.caption("Dotted circles: |z| = 1, 2, 3, inside which N(0, I) puts 39 %, 86 % and 99 % of its draws.")
+else:
+    st.plotly_chart(figures_latent.marginals(view["heldout"], {"latent DDPM": view["ddpm"]}, view["prior_grid"],
+                                             view["prior_density"]), key="fig_latent_marginals")
+    st.caption("Per-dimension marginals of the 8-D latents: the held-out q(z) (bars), the prior's N(0, 1) (dotted) "
+               "and the latent DDPM's samples (steps). Matching marginals do not make matching joints: compare the "
+               "share on the support above.")
+show_code(latent.aggregated_posterior, latent.heldout_latents, latent.distances_to_aggregated_posterior,
+          sliced_wasserstein, support_precision, label="Show the code: q(z) and the distances")
+
+st.header("Decoded samples")
+st.markdown(
+    "Three samplers of 8×8 digits, each with the same number of samples: decoding prior draws "
+    "$x = \\mu_\\theta(z),\\ z \\sim \\mathcal{N}(0, I)$; the latent DDPM above, decoded the same way; and the "
+    "pixel-space DDPM of the Sampling page (the `digits` U-Net), which denoises all 64 pixels at every step. "
+    "Quality is the digits classifier's mean confidence in its top class (a logistic regression fitted on the "
+    "training digits, as every digits manifest records it).")
+columns = st.columns(3)
+for column, (source, label) in zip(columns, SOURCES.items()):
+    g = grids[source]
+    column.plotly_chart(figures.digit_grid(g["x"], label, ncols=8), key=f"fig_latent_grid_{source}")
+    column.metric("classifier confidence", f"{g['quality']['mean_confidence']:.3f}",
+                  help=f"{100 * g['quality']['confident_fraction']:.0f} % of the digits labelled with confidence "
+                       "≥ 0.9")
+    column.metric("sampling time per digit", f"{1000 * g['seconds'] / g['n']:.2f} ms",
+                  help=f"{g['seconds']:.3f} s for {g['n']} digits on {g['device']}")
+    column.caption(g["how"])
+st.caption(f"Real test digits score {cache.real_digits_quality()['mean_confidence']:.3f}. Times are wall-clock "
+           "seconds of the sampling loop and the decoder on this machine, measured when first computed (a repeated "
+           "setting comes from the cache).")
+show_code(latent.sample_latent_ddpm, latent.decode_latents, latent.sample_prior,
+          label="Show the code: sampling a latent DDPM and decoding")
+show_code(vae_loss, sample_ddpm, sample_ddim, digit_quality, label="Show the code: the VAE's loss, the samplers, "
+          "the quality figure")
