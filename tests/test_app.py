@@ -223,7 +223,8 @@ def test_elbo_page_matches_the_reference_bound():
     assert metrics[0].startswith(f"{y_of(cumulative[0])[-1]:.3f} ± ")
     assert y_of(cumulative[1])[-1] > y_of(cumulative[0])[-1]  # σ² = β̃ gives the looser bound here
     bars = figure(at, "fig_parts")["data"][0]
-    assert bars["x"] == ["L_0<br>reconstruction", "Σ L_1…L_{T−1}<br>denoising", "L_T<br>prior", "total"]
+    assert bars["x"] == ["L<sub>0</sub><br>reconstruction", "Σ L<sub>t−1</sub><br>denoising", "L<sub>T</sub><br>prior",
+                         "total"]
     parts = y_of(bars)
     assert parts[0] + parts[1] + parts[2] == pytest.approx(parts[3], rel=1e-9)
     weight = figure(at, "fig_weight")["data"]

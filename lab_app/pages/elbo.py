@@ -7,18 +7,20 @@ from lab_app.progress import with_progress
 from lab_app.show_code import show_code
 from lab_app.widgets import pick_model
 
-VARIANCES = {"fixed_large": "σ² = β (fixed_large)", "fixed_small": "σ² = β̃ (fixed_small)"}
+VARIANCES = {"fixed_large": "σ² = β (fixed_large)", "fixed_small": "σ² = β̃ (fixed_small)"}  # plain: plot legends
+PARTS = ("L<sub>0</sub> reconstruction", "Σ L<sub>t−1</sub> denoising", "L<sub>T</sub> prior", "total")  # plotly's HTML
+PARTS_LATEX = (r"$L_0$ reconstruction", r"$\sum_{t=2}^{T} L_{t-1}$ denoising", r"$L_T$ prior", "total")
 COLORS = dict(zip(VARIANCES.values(), figures.COLORS))  # one colour per variance, whichever are selected
 DEFAULT_N = {"image": 4, "points": 128}  # all T terms: under a second for the MLP, ~1 s per digit for the U-Net
 MAX_N = {"image": 64, "points": 2000}  # 64 digits: about a minute of CPU per variance
 
 st.title("ELBO inspection")
-st.markdown(
-    "The negative bound −log p_θ(x0) ≤ L = L_T + Σ_{t>1} L_{t−1} + L_0 (eq. 5), term by term, on held-out data: "
-    "L_0 = −log p_θ(x0 | x1) is the decoder (reconstruction), L_1 … L_{T−1} are KLs between the true posterior "
-    "q(x_{t−1} | x_t, x0) and the model's step p_θ(x_{t−1} | x_t) (denoising), and L_T = KL(q(x_T | x0) ‖ N(0, I)) "
-    "is the prior term. All in bits per dimension, averaged over the batch."
-)
+st.markdown("The negative bound, term by term, on held-out data (eq. 5):")
+st.latex(r"-\log p_\theta(x_0) \le L = \underbrace{D_\mathrm{KL}\big(q(x_T\mid x_0)\,\|\,\mathcal N(0, I)\big)}_{L_T}"
+         r" + \sum_{t>1} \underbrace{D_\mathrm{KL}\big(q(x_{t-1}\mid x_t, x_0)\,\|\,p_\theta(x_{t-1}\mid x_t)\big)}"
+         r"_{L_{t-1}} \underbrace{-\,\log p_\theta(x_0\mid x_1)}_{L_0}")
+st.markdown(r"$L_0$ is the decoder (reconstruction), $L_1, \dots, L_{T-1}$ compare the true posterior with the model's "
+            r"step (denoising), and $L_T$ is the prior term. All in bits per dimension, averaged over the batch.")
 
 # 1. Read the widgets.
 a, b, c, d = st.columns([2, 1, 1, 3])
@@ -27,7 +29,7 @@ kind = "image" if cache.is_image_model(name) else "points"
 n = b.number_input("held-out examples", value=DEFAULT_N[kind], min_value=1, max_value=MAX_N[kind], step=1,
                    key=f"elbo_n_{name}")
 seed = c.number_input("seed (x_t draws)", value=0, min_value=0, step=1, key="elbo_seed")
-variances = d.multiselect("reverse variance σ_t²", list(VARIANCES), default=list(VARIANCES),
+variances = d.multiselect(r"reverse variance $\sigma_t^2$", list(VARIANCES), default=list(VARIANCES),
                           format_func=VARIANCES.get, key="elbo_variances")
 if not variances:
     st.info("Pick at least one reverse variance.")
@@ -66,7 +68,7 @@ with left:
                                   "bits/dim", x=k, x_title="k in L_k (0: decoder L_0; T: prior L_T)", log_y=True,
                                   dashed=(VARIANCES["fixed_small"],), colors=COLORS),
                     key="fig_terms")
-    st.caption("A log axis: L_0, a density for continuous data, can be negative and then shows only in the bars.")
+    st.caption("A log axis: $L_0$, a density for continuous data, can be negative and then shows only in the bars.")
     show_code(reference.vlb_terms, reference.summarize_bound)
 with right:
     st.plotly_chart(figures.lines({label: r["cumulative"] for label, r in results.items()}, "Running sum L_0 + … + L_k",
@@ -75,10 +77,10 @@ with right:
                     key="fig_cumulative")
     show_code(reference.summarize_bound)
 with left:
-    parts = {label: {"L_0 reconstruction": r["reconstruction"], "Σ L_1…L_{T−1} denoising": r["denoising"],
-                     "L_T prior": r["prior"], "total": r["total"]} for label, r in results.items()}
+    parts = {label: {PARTS[0]: r["reconstruction"], PARTS[1]: r["denoising"], PARTS[2]: r["prior"],
+                     PARTS[3]: r["total"]} for label, r in results.items()}
     st.plotly_chart(figures.bound_bars(parts, colors=COLORS), key="fig_parts")
-    st.markdown("| σ_t² | " + " | ".join(next(iter(parts.values()))) + " |\n|---|---|---|---|---|\n" + "\n".join(
+    st.markdown("| $\\sigma_t^2$ | " + " | ".join(PARTS_LATEX) + " |\n|---|---|---|---|---|\n" + "\n".join(
         f"| {label} | " + " | ".join(f"{v:.4g}" for v in values.values()) + " |" for label, values in parts.items()))
     show_code(reference.summarize_bound)
 with right:
@@ -87,6 +89,7 @@ with right:
                                   x={label: list(range(2, T + 1)) for label in weights}, log_y=True,
                                   hline=(1.0, "L_simple"), dashed=(VARIANCES["fixed_small"],), colors=COLORS),
                     key="fig_weight")
-    st.caption("L_t = weight_t · E‖ε − ε_θ‖² (eq. 12); L_simple (eq. 14) uses 1/D at every t. Above 1, the bound "
-               "counts a step more than L_simple does.")
+    st.caption(r"$L_{t-1} = w_t\,\mathbb E\|\varepsilon - \varepsilon_\theta\|^2$ with "
+               r"$w_t = \frac{\beta_t^2}{2\sigma_t^2\alpha_t(1-\bar\alpha_t)}$ (eq. 12); $L_\text{simple}$ (eq. 14) "
+               r"uses $1/D$ at every $t$. Above 1, the bound counts a step more than $L_\text{simple}$ does.")
     show_code(reference.eps_weight, reference.eps_weight_over_simple)

@@ -42,12 +42,14 @@ def trajectory(out: dict) -> None:
 
 
 st.title("Sampling")
-st.markdown(
-    "Start from x_T ~ N(0, I) and run the reverse process. DDPM (Algorithm 2) takes all T steps, "
-    "x_{t−1} = μ_θ(x_t, t) + σ_t·z; DDIM (Song et al. 2021) takes a sub-sequence of steps and is deterministic at "
-    "η = 0. At each step the model's ε_θ also gives x̂0 = (x_t − √(1 − ᾱ_t)·ε_θ)/√ᾱ_t (eq. 15), its current guess "
-    "of the final sample. Timesteps are the paper's t = 1 … T (the code's index is t − 1)."
-)
+st.markdown(r"Start from $x_T \sim \mathcal N(0, I)$ and run the reverse process. DDPM (Algorithm 2) takes all $T$ "
+            r"steps; DDIM (Song et al. 2021, eq. 12) takes a sub-sequence of them and is deterministic at $\eta = 0$:")
+st.latex(r"x_{t-1} = \mu_\theta(x_t, t) + \sigma_t z \quad\text{(DDPM)},\qquad "
+         r"x_\text{prev} = \sqrt{\bar\alpha_\text{prev}}\,\hat x_0 + \sqrt{1-\bar\alpha_\text{prev}-\sigma^2}\,"
+         r"\varepsilon_\theta + \sigma z \quad\text{(DDIM)}.")
+st.markdown(r"At each step the model's $\varepsilon_\theta$ also gives "
+            r"$\hat x_0 = (x_t - \sqrt{1-\bar\alpha_t}\,\varepsilon_\theta)/\sqrt{\bar\alpha_t}$ (eq. 15), its current "
+            r"guess of the final sample. Timesteps are the paper's $t = 1, \dots, T$ (the code's index is $t - 1$).")
 
 # 1. Read the widgets.
 a, b, c, d = st.columns([2, 2, 1, 1])
@@ -64,9 +66,9 @@ if sampler == "DDIM":
     ddim_steps = a.number_input(f"DDIM steps (1 … {T})", value=50, min_value=1, max_value=T, step=1,
                                 key="sampling_ddim_steps")
     spacing = b.radio("Spacing", reference.DDIM_SPACINGS, horizontal=True, key="sampling_spacing")
-    eta = c.slider("η (0: deterministic; 1 with all steps: DDPM with σ² = β̃)", 0.0, 1.0, 0.0, 0.1, key="sampling_eta")
+    eta = c.slider(r"$\eta$ (0: deterministic; 1 with all steps: DDPM with $\sigma^2 = \tilde\beta$)", 0.0, 1.0, 0.0, 0.1, key="sampling_eta")
 else:
-    variance = st.radio("σ_t²", list(VARIANCES), format_func=VARIANCES.get, horizontal=True, key="sampling_variance")
+    variance = st.radio(r"$\sigma_t^2$", list(VARIANCES), format_func=VARIANCES.get, horizontal=True, key="sampling_variance")
 
 # 2. Let the reference validate.
 try:
@@ -76,11 +78,12 @@ except ValueError as e:
     st.stop()
 if sampler == "DDIM":
     alpha_bar_T = float(cache.checkpoint(name).schedule.alpha_bar[-1])
-    st.caption(f"Spacing (Lin et al. 2024): trailing starts at t = T, where x_T is pure noise; leading starts below T "
-               f"(k = ⌊T/steps⌋ apart, from t = 1); linspace spreads from T to 1. This run denoises at t = "
-               f"{listed([t + 1 for t in reversed(steps)])}. x̂0 is clipped to ±{cache.ddim_clip(name):g}: at t = T, "
-               f"ᾱ_T = {alpha_bar_T:.1e}, so x̂0 = (x_T − √(1 − ᾱ_T)·ε_θ)/√ᾱ_T (eq. 15) would magnify the model's ε "
-               f"error {alpha_bar_T ** -0.5:,.0f}-fold.")
+    st.caption(f"Spacing (Lin et al. 2024): trailing starts at $t = T$, where $x_T$ is pure noise; leading starts "
+               f"below $T$ ($k = \\lfloor T/\\text{{steps}}\\rfloor$ apart, from $t = 1$); linspace spreads from $T$ "
+               f"to 1. This run denoises at t = {listed([t + 1 for t in reversed(steps)])}. $\\hat x_0$ is clipped to "
+               f"$\\pm{cache.ddim_clip(name):g}$: at $t = T$, $\\bar\\alpha_T = {alpha_bar_T:.1e}$, so $\\hat x_0 = (x_T - "
+               f"\\sqrt{{1-\\bar\\alpha_T}}\\,\\varepsilon_\\theta)/\\sqrt{{\\bar\\alpha_T}}$ (eq. 15) would magnify "
+               f"the model's error in $\\varepsilon$ {alpha_bar_T ** -0.5:,.0f}-fold.")
 
 # 3. Sample (cached), with a progress bar and the model's current x̂0 drawn live.
 try:

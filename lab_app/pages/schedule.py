@@ -13,11 +13,11 @@ N_POINTS = 500  # 2-D points noised per schedule
 
 
 st.title("Schedule design")
-st.markdown(
-    "The forward process adds Gaussian noise in T steps of variance β_t, so that "
-    "x_t = √ᾱ_t·x0 + √(1 − ᾱ_t)·ε with ᾱ_t = Π_{s≤t}(1 − β_s) (eq. 4). Pick up to three schedules and compare "
-    "how fast each destroys the signal. Axes use the paper's t = 1 … T; the code's index is t − 1."
-)
+st.markdown(r"The forward process adds Gaussian noise in $T$ steps of variance $\beta_t$, so that (eq. 4)")
+st.latex(r"x_t = \sqrt{\bar\alpha_t}\,x_0 + \sqrt{1-\bar\alpha_t}\,\varepsilon,\qquad "
+         r"\bar\alpha_t = \prod_{s=1}^{t} (1-\beta_s),\qquad \varepsilon \sim \mathcal N(0, I).")
+st.markdown("Pick up to three schedules and compare how fast each destroys the signal. Axes use the paper's "
+            r"$t = 1, \dots, T$; the code's index is $t - 1$.")
 
 # 1. Read the widgets. 2. Let the reference validate each schedule on its own: a bad one shows its error under its
 # widgets, and the others are still drawn, each in the colour of its slot.
@@ -37,9 +37,9 @@ for i in range(count):
             valid.append((i, f"{i + 1}: {cache.schedule_label(spec)}", spec))
         except ValueError as e:
             st.error(f"Schedule {i + 1}: {e}")
-st.caption("Every β_t lies in (0, 1) but the last, which may be 1: β_T = 1 makes ᾱ_T = 0, so x_T is pure noise as the "
-           "prior N(0, I) assumes (zero terminal SNR); an earlier β_t = 1 would erase the data mid-chain and leave x̂0 "
-           "(eq. 15) undefined from there on.")
+st.caption(r"Every $\beta_t$ lies in $(0, 1)$ but the last, which may be 1: $\beta_T = 1$ makes $\bar\alpha_T = 0$, so "
+           r"$x_T$ is pure noise as the prior $\mathcal N(0, I)$ assumes (zero terminal SNR); an earlier $\beta_t = 1$ "
+           r"would erase the data mid-chain and leave $\hat x_0$ (eq. 15) undefined from there on.")
 if not valid:
     st.stop()
 colors = {label: figures.COLORS[i] for i, label, _ in valid}
@@ -49,10 +49,11 @@ curves = {label: cache.schedule_curves(spec) for _, label, spec in valid}
 
 for label, curve in curves.items():
     if not curve["negligible"]:
-        st.warning(f"Schedule {label}: ᾱ_T = {curve['alpha_bar_T']:.3g}, so x_T still carries the data and the prior "
-                   f"term L_T = KL(q(x_T | x_0) ‖ N(0, I)) ≈ {curve['prior_bits_per_dim']:.3g} bits/dim is not "
-                   "negligible (eq. 5). Raise T or the late β_t.")
-st.markdown("| schedule | ᾱ_T | L_T (bits/dim, data of unit variance) |\n|---|---|---|\n" + "\n".join(
+        st.warning(f"Schedule {label}: $\\bar\\alpha_T = {curve['alpha_bar_T']:.3g}$, so $x_T$ still carries the data "
+                   f"and the prior term $L_T = D_{{KL}}(q(x_T \\mid x_0)\\,\\|\\,\\mathcal N(0, I)) \\approx "
+                   f"{curve['prior_bits_per_dim']:.3g}$ bits/dim is not negligible (eq. 5). Raise $T$ or the late "
+                   "$\\beta_t$.")
+st.markdown("| schedule | $\\bar\\alpha_T$ | $L_T$ (bits/dim, data of unit variance) |\n|---|---|---|\n" + "\n".join(
     f"| {label} | {curve['alpha_bar_T']:.3g} | {curve['prior_bits_per_dim']:.3g} |" for label, curve in curves.items()))
 
 # 4. Figures.
