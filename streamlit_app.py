@@ -18,7 +18,9 @@ def run() -> None:
         st.Page("lab_app/pages/forward.py", title="Forward process", icon=":material/trending_flat:"),
         st.Page("lab_app/pages/posterior.py", title="Posterior q(xₜ₋₁ | xₜ, x₀)", icon=":material/undo:"),
         st.Page("lab_app/pages/elbo.py", title="ELBO inspection", icon=":material/functions:"),
+        st.Page("lab_app/pages/mhvae.py", title="Diffusion as a hierarchical VAE", icon=":material/layers:"),
         st.Page("lab_app/pages/sampling.py", title="Sampling", icon=":material/scatter_plot:"),
+        st.Page("lab_app/pages/network.py", title="The network", icon=":material/account_tree:"),
         st.Page("lab_app/pages/latent.py", title="Latent diffusion", icon=":material/compress:"),
     ])
     st.sidebar.caption(f"Computing on: **{device_name()}**")

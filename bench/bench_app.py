@@ -8,6 +8,7 @@ without the browser's drawing). Prints one line per target:
 2. ELBO inspection: the page's first run on its default model and batch, all T terms for both reverse
    variances, with empty caches, target < 3 s on a CPU.
 3. Sampling: the page's default, 1000-step DDPM of 2000 points of the 2-D model, target < 3 s on a CPU.
+4. Latent diffusion: the page's first run on its defaults, then the 8-D latent.
 """
 from __future__ import annotations
 
@@ -72,6 +73,14 @@ def main() -> None:
     at.switch_page("lab_app/pages/sampling.py")
     seconds = timed_run(at)
     print(f"sampling page, first run: {seconds:.2f} s; the page says: {at.caption[0].value} (target < 3 s)")
+
+    st.cache_data.clear()
+    at.switch_page("lab_app/pages/latent.py")
+    seconds = timed_run(at)
+    at.radio(key="latent_dim").set_value(8)
+    seconds_8d = timed_run(at)
+    print(f"latent diffusion page, first run (2-D latent, 32 digits per grid, DDIM 50 steps for both DDPMs, loading "
+          f"the models, the digits and their classifier): {seconds:.2f} s; then the 8-D latent: {seconds_8d:.2f} s")
 
 
 if __name__ == "__main__":

@@ -405,7 +405,8 @@ def judge(plan: Plan, replies: list[Any], stopped: tuple[str, str] | None = None
                      f"{_dtype(first.case.dtype)}; {len(failed)} of {len(outcomes)} cases failed.")
     if diagnosis:
         d = DIAGNOSES[diagnosis]
-        lines.append(f"Likely mistake: {d.sentence} Fix: {d.fix}. ({spec.equation}.)")
+        lines.append(f"Likely mistake: {d.sentence} Fix: {d.fix}. ({spec.equation}.)"
+                     + (f" The lab's {d.page} page shows this idea." if d.page else ""))
     elif first.status == "wrong":
         lines.append(f"No known mistake matches; compare your code term by term with {spec.equation}.")
     lines += (slips + notes)[:2]

@@ -16,6 +16,7 @@ import torch
 import reference
 from reference import checkpoints, data
 from reference import evaluate as quality, latent
+from reference import network
 from reference.train import TOY_HELDOUT_SEED
 
 ScheduleSpec = tuple
@@ -337,23 +338,23 @@ def real_digits_quality() -> dict:
 @st.cache_data(max_entries=16, show_spinner=False)
 def latent_view(latent_dim: int, sampler: str, steps: int, seed: int, _progress: Progress | None = None) -> dict:
     """The held-out q(z), one draw per test digit (N, d), with the digits' labels; as many prior draws and latent DDPM
-    samples z (sampler "ddpm" or "ddim" with `steps`); the distances of those and of the training digits' q(z) to
-    the held-out q(z); and N(0, 1)'s density on a grid, for the marginals."""
+    samples z (sampler "ddpm" or "ddim" with `steps`); the distances to the held-out q(z) of DISTANCE_SETS times as
+    many of each and of the training digits' q(z) draws; and N(0, 1)'s density on a grid, for the marginals."""
     pair = latent_pair(latent_dim)
     device = reference.default_device()
     split = digits_split()
     heldout = latent.heldout_latents(pair.vae, split.x_test.to(device))
-    n = len(heldout)
+    n, sets = len(heldout), latent.DISTANCE_SETS
     generator = torch.Generator(device=device).manual_seed(seed)
-    prior_z, _ = latent.sample_prior(pair.vae, n, generator)
-    ddpm = pair.sample(n, sampler=sampler, steps=steps, generator=generator, progress=_progress)
-    pick = torch.randperm(len(split.x_train), generator=torch.Generator().manual_seed(seed))[:n]
-    train_z = latent.aggregated_posterior(pair.vae, split.x_train[pick].to(device), 1, generator)
+    prior_z, _ = latent.sample_prior(pair.vae, sets * n, generator)
+    ddpm = pair.sample(sets * n, sampler=sampler, steps=steps, generator=generator, progress=_progress)
+    train_z = latent.training_digits_posterior(pair.vae, split.x_train, n, sets, seed)
     distances = latent.distances_to_aggregated_posterior(
         {"prior N(0, I)": prior_z, "latent DDPM": ddpm.z, "training digits' q(z)": train_z}, heldout)
     grid = torch.linspace(-4, 4, 161)
-    return {"n": n, "heldout": heldout.cpu().numpy(), "labels": split.y_test.numpy(), "prior": prior_z.cpu().numpy(),
-            "ddpm": ddpm.z.cpu().numpy(), "distances": distances, "prior_grid": grid.numpy(),
+    return {"n": n, "sets": sets, "heldout": heldout.cpu().numpy(), "labels": split.y_test.numpy(),
+            "prior": prior_z[:n].cpu().numpy(), "ddpm": ddpm.z[:n].cpu().numpy(), "distances": distances,
+            "prior_grid": grid.numpy(),
             "prior_density": torch.distributions.Normal(0.0, 1.0).log_prob(grid).exp().numpy()}
 
 
@@ -372,13 +373,19 @@ def latent_grid(source: str, latent_dim: int, sampler: str, steps: int, n: int, 
                else f"DDIM, {steps} steps, x̂0 clipped to ±{ddim_clip('digits'):g}") + ", 701 k-parameter U-Net"
     else:
         pair = latent_pair(latent_dim)
-        generator = torch.Generator(device=device).manual_seed(seed)
+
+        def draw(progress=None):
+            generator = torch.Generator(device=device).manual_seed(seed)
+            if source == "prior":
+                return latent.sample_prior(pair.vae, n, generator)[1]
+            return pair.sample(n, sampler=sampler, steps=steps, generator=generator, progress=progress).x
+
+        draw()  # untimed: a first call in this thread and at this size sets up kernels, 5-50 ms, more than the work
         start = time.perf_counter()
+        x = draw(_progress)
         if source == "prior":
-            _, x = latent.sample_prior(pair.vae, n, generator)
             how = "one decoder call"
         else:
-            x = pair.sample(n, sampler=sampler, steps=steps, generator=generator, progress=_progress).x
             how = ("Algorithm 2, T = 1000 steps" if sampler == "ddpm"
                    else f"DDIM, {steps} steps, ẑ's x̂0 clipped to ±{pair.ddim_clip:g}") + \
                 f", {pair.ddpm.manifest['param_count'] / 1000:.0f} k-parameter MLP in {latent_dim}-D, then the decoder"
@@ -387,3 +394,66 @@ def latent_grid(source: str, latent_dim: int, sampler: str, steps: int, n: int, 
         seconds = time.perf_counter() - start
     return {"x": x.cpu().numpy()[:, 0], "n": n, "seconds": seconds, "device": reference.device_name(device),
             "quality": quality.digit_quality(x, digits_judge()), "how": how}
+
+
+# --- The network page: the digits U-Net's blocks, its time embedding, attention and feature maps at one t ----------
+
+
+@st.cache_data(max_entries=8, show_spinner=False)
+def network_blocks(name: str) -> dict:
+    """`reference.network.describe_unet` of a shipped U-Net: its blocks in forward order (dicts of the Block fields,
+    with `attention`), and `count_parameters` of the whole model."""
+    ckpt = checkpoint(name)
+    blocks = network.describe_unet(ckpt.model, tuple(_held_out(name, 1).shape[1:]))
+    return {"blocks": [{**vars(b), "attention": b.attention} for b in blocks],
+            "total": reference.models.count_parameters(ckpt.model)}
+
+
+@st.cache_data(max_entries=8, show_spinner=False)
+def time_embedding(name: str) -> np.ndarray:
+    """The sinusoidal embedding a shipped U-Net's time MLP reads at every code t = 0 … T−1, (T, t_dim)."""
+    ckpt = checkpoint(name)
+    return network.embedding_table(ckpt.model, ckpt.schedule.T).numpy()
+
+
+@st.cache_data(max_entries=64, show_spinner=False)
+def network_inside(name: str, index: int, t: int, seed: int, k: int) -> dict:
+    """Held-out digit `index` noised to code t by eq. 4 (ε drawn from `seed`) and one pass of the model, looked
+    inside by `reference.network.capture`: x0, x_t, ε, ε_θ and x̂0 (eq. 15), (H, W) each; L_simple's
+    ‖ε − ε_θ‖²/D (eq. 14) and ᾱ_t; every block's output (C, H, W) with its k strongest channels; every attention
+    layer's weights (N, N)."""
+    ckpt = checkpoint(name)
+    device = reference.default_device()
+    x0 = digits_split().x_test[index:index + 1].to(device)  # (1, 1, 8, 8)
+    sched = ckpt.schedule.to(device)
+    reference.check_t(t, x0, sched.T)
+    eps = torch.randn(x0.shape, generator=torch.Generator().manual_seed(seed)).to(device)
+    x_t = reference.q_sample(x0, t, sched, eps)
+    t_batch = torch.full((1,), t, dtype=torch.long, device=device)
+    inside = network.capture(ckpt.model, x_t, t_batch)
+    x0_pred = reference.predict_x0_from_eps(x_t, t, inside.eps_pred, sched)
+    with torch.no_grad():
+        loss = reference.eps_loss(ckpt.model, x0, t, sched, eps)
+    features = {b: f[0].cpu().numpy() for b, f in inside.features.items() if f.dim() == 4}
+    return {"x0": x0[0, 0].cpu().numpy(), "x_t": x_t[0, 0].cpu().numpy(), "eps": eps[0, 0].cpu().numpy(),
+            "eps_pred": inside.eps_pred[0, 0].cpu().numpy(), "x0_pred": x0_pred[0, 0].cpu().numpy(),
+            "loss": float(loss[0]), "alpha_bar": float(sched.alpha_bar[t]), "label": int(digits_split().y_test[index]),
+            "features": features,
+            "strongest": {b: network.strongest_channels(f[0], min(k, f.shape[1])).tolist()
+                          for b, f in inside.features.items() if f.dim() == 4},
+            "attention": {b: a[0].cpu().numpy() for b, a in inside.attention.items()}}
+
+
+# --- Diffusion as a hierarchical VAE (lab_app/pages/mhvae.py) -----------------------------------------------------
+
+
+@st.cache_data(max_entries=32, show_spinner=False)
+def prior_matching(name: str, n: int) -> dict:
+    """L_T = KL(q(x_T | x_0) ‖ N(0, I)) of a shipped model's schedule on the n held-out examples `bound` uses, in
+    bits/dim and float64 (`reference.prior_matching`): by `prior_kl` and by `terminal_signal` for their E[x0²], with
+    ᾱ_T and, for comparison, `terminal_signal` of unit-variance data."""
+    schedule = checkpoint(name).schedule
+    p = reference.prior_matching(_held_out(name, n), schedule)
+    return {"alpha_bar_T": p.alpha_bar_T, "second_moment": p.second_moment, "measured": p.measured,
+            "closed_form": p.closed_form, "negligible": p.negligible,
+            "unit_variance": reference.terminal_signal(schedule).prior_bits_per_dim}

@@ -18,8 +18,8 @@ from .diffusion import (PMeanVariance, p_mean_variance, predict_eps_from_v, pred
                         predict_x0_from_v, q_mean_variance, q_posterior_mean_variance, q_sample, v_from_x0_eps)
 from .forward import (Moments, chain_moments, marginal_moments, moments, moments_gap, q_chain, q_step_sample,
                       standardize, unscaled_step_sample)
-from .inspection import (PRIOR_NEGLIGIBLE_BITS, BoundSummary, TerminalSignal, eps_weight_over_simple, log_snr,
-                         summarize_bound, terminal_signal)
+from .inspection import (PRIOR_NEGLIGIBLE_BITS, BoundSummary, PriorMatching, TerminalSignal, eps_weight_over_simple,
+                         log_snr, prior_matching, summarize_bound, terminal_signal)
 from .losses import (VLBTerms, discretized_gaussian_log_likelihood, eps_loss, eps_weight, gaussian_log_likelihood,
                      normal_kl, prior_kl, vlb_term, vlb_terms)
 from .models import MLPDenoiser, UNet, build_model
@@ -37,6 +37,7 @@ __all__ = [
     "discretized_gaussian_log_likelihood", "sample_ddpm", "sample_ddim", "ddpm_steps", "ddim_step", "ddim_steps",
     "ddim_timesteps", "DDIM_SPACINGS", "Step", "Trajectory", "GaussianOptimalEps", "gaussian_nll",
     "log_snr", "terminal_signal", "TerminalSignal", "PRIOR_NEGLIGIBLE_BITS", "summarize_bound", "BoundSummary",
+    "prior_matching", "PriorMatching",
     "eps_weight_over_simple", "parse_betas", "load_schedule", "schedule_to_npz", "schedule_to_json",
     "make_toy", "TOY_DATASETS", "load_digits_split", "DigitsSplit", "MLPDenoiser", "UNet", "build_model",
     "available_checkpoints", "load_checkpoint", "Checkpoint",

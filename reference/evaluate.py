@@ -60,13 +60,14 @@ def digits_classifier():
 
 
 def digit_quality(samples: torch.Tensor, classifier) -> dict:
-    """How the classifier sees generated digits (B, 1, 8, 8): the mean top-class probability, the fraction
-    labelled with probability ≥ 0.9, the class histogram and its total variation distance from uniform.
-    Pixels are clamped to [−1, 1] (NaN read as 0) before the classifier sees them."""
+    """How the classifier sees generated digits (B, 1, 8, 8): the mean top-class probability (and its standard
+    error over the B digits), the fraction labelled with probability ≥ 0.9, the class histogram and its total
+    variation distance from uniform. Pixels are clamped to [−1, 1] (NaN read as 0) before the classifier sees them."""
     x = torch.nan_to_num(samples, nan=0.0).clamp(-1, 1).flatten(1).cpu().numpy()  # (B, 64)
     probs = torch.from_numpy(classifier.predict_proba(x))  # (B, 10)
     top, label = probs.max(dim=1)
     histogram = torch.bincount(label, minlength=10).double() / len(label)
-    return {"mean_confidence": float(top.mean()), "confident_fraction": float((top >= 0.9).double().mean()),
+    return {"mean_confidence": float(top.mean()), "confidence_se": float(top.std() / len(top) ** 0.5),
+            "confident_fraction": float((top >= 0.9).double().mean()),
             "class_histogram": [round(float(h), 4) for h in histogram],
             "tv_from_uniform": float(0.5 * (histogram - 0.1).abs().sum())}

@@ -8,7 +8,7 @@ from dataclasses import dataclass
 
 import torch
 
-from .losses import VLBTerms, eps_weight
+from .losses import VLBTerms, eps_weight, prior_kl
 from .schedules import Schedule
 
 # L_T above this many bits per dimension is no longer negligible next to a bound of a few bits/dim.
@@ -39,6 +39,28 @@ def terminal_signal(schedule: Schedule, second_moment: float = 1.0) -> TerminalS
     nats = 0.5 * (alpha_bar_T * (second_moment - 1) - math.log1p(-alpha_bar_T))
     bits = nats / math.log(2)
     return TerminalSignal(alpha_bar_T, bits, bits < PRIOR_NEGLIGIBLE_BITS)
+
+
+@dataclass(frozen=True)
+class PriorMatching:
+    """The prior-matching term L_T = KL(q(x_T | x_0) ‖ N(0, I)) (eq. 5) on a batch, in bits/dim, computed two ways in
+    float64: the batch mean of `prior_kl`, and `terminal_signal` for the batch's E[x0²]. They agree to rounding."""
+
+    alpha_bar_T: float
+    second_moment: float  # E[x0²], over the batch and the dimensions
+    measured: float  # mean over the batch of prior_kl / (D·ln 2)
+    closed_form: float  # terminal_signal(schedule, second_moment).prior_bits_per_dim
+    negligible: bool  # closed_form < PRIOR_NEGLIGIBLE_BITS
+
+
+def prior_matching(x0: torch.Tensor, schedule: Schedule) -> PriorMatching:
+    """L_T for the examples x0, (B, *S), both ways, in float64: at ᾱ_T ≈ 1e-9 float32 rounds 1 − ᾱ_T to 1."""
+    x0 = x0.double().cpu()
+    dims = x0[0].numel()
+    second_moment = float(x0.pow(2).mean())
+    end = terminal_signal(schedule, second_moment)
+    measured = float(prior_kl(x0, schedule).mean()) / (dims * math.log(2))
+    return PriorMatching(end.alpha_bar_T, second_moment, measured, end.prior_bits_per_dim, end.negligible)
 
 
 @dataclass(frozen=True)

@@ -4,6 +4,9 @@ L_simple = ‖ε − ε_θ(√ᾱ_t·x0 + √(1 − ᾱ_t)·ε, t)‖² (eq. 14)
     python -m reference.train --data moons --schedule cosine --T 1000 --steps 10000 --seed 0 \
         --out reference/weights/moons
 
+`--data latent --vae reference/weights/latent/vae_z2` trains the same way on a VAE's standardised latents (latent
+diffusion, reference/latent.py), and the manifest then also records the standardisation (m, s).
+
 writes, beside `--out`: `.safetensors` + `.json` (the EMA weights and their manifest, see checkpoints.py),
 `.loss.csv` (step, mean L_simple over the last `--log-every` steps) and `.state.safetensors` (model, EMA, Adam
 and random-generator state, saved every `--save-every` steps and at the end, for `--resume`). Every random draw
@@ -26,6 +29,7 @@ from safetensors import safe_open
 from safetensors.torch import load_file, save_file
 from tqdm import tqdm
 
+from . import latent
 from .checkpoints import save_checkpoint
 from .data import TOY_DATASETS, load_digits_split, make_toy
 from .device import default_device
@@ -35,7 +39,7 @@ from .models import build_model
 from .sampling import sample_ddim, sample_ddpm
 from .schedules import Schedule
 
-DATASETS = TOY_DATASETS + ("digits",)
+DATASETS = TOY_DATASETS + ("digits", "latent")
 TOY_TRAIN_N, TOY_TRAIN_SEED = 20000, 0  # the fixed training set of every toy checkpoint
 TOY_HELDOUT_N, TOY_HELDOUT_SEED = 2000, 1  # held-out points for bits/dim and the sample distance
 DIGITS_SAMPLES, DIGITS_DDIM_STEPS = 500, 50
@@ -45,6 +49,7 @@ DEFAULT_MODELS = {
     "toy": ("MLPDenoiser", {"dim": 2, "hidden": 64, "layers": 3, "t_dim": 32}),
     "digits": ("UNet", {"in_ch": 1, "channels": 32, "channel_mults": [1, 2], "blocks": 1, "groups": 8,
                         "dropout": 0.0}),
+    "latent": ("MLPDenoiser", {"hidden": 128, "layers": 4, "t_dim": 32}),  # dim: the VAE's latent_dim
 }
 CLIP_NORM = 1.0  # gradient-norm clipping, as in Ho et al.'s code
 LAST_STEPS_FOR_FINAL_LOSS = 100
@@ -68,10 +73,14 @@ class TrainConfig:
     log_every: int = 10
     save_every: int = 1000  # steps between saves of the training state, a multiple of log_every
     evaluate: bool = True
+    vae: str = ""  # data "latent" only: the VAE checkpoint (path without suffix) whose latents are the data
 
     def __post_init__(self):
         if self.data not in DATASETS:
             raise ValueError(f"unknown data {self.data!r}; choose one of {', '.join(DATASETS)}")
+        if (self.data == "latent") != bool(self.vae):
+            raise ValueError(f"--vae names the VAE of --data latent, and only then; got data {self.data!r}, "
+                             f"vae {self.vae!r}")
         for key in ("T", "steps", "batch_size", "log_every", "save_every"):
             value = getattr(self, key)
             if isinstance(value, bool) or not isinstance(value, int) or value < 1:
@@ -86,11 +95,16 @@ class TrainConfig:
 
     @property
     def model_spec(self) -> tuple[str, dict]:
-        class_name, config = DEFAULT_MODELS["digits" if self.data == "digits" else "toy"]
+        if self.data == "latent":
+            class_name, config = DEFAULT_MODELS["latent"]
+            config = {"dim": json.loads(Path(self.vae).with_suffix(".json").read_text())["latent_dim"], **config}
+        else:
+            class_name, config = DEFAULT_MODELS["digits" if self.data == "digits" else "toy"]
         return class_name, {**config, **self.model_config}
 
     def command(self) -> str:
-        args = ["python", "-m", "reference.train", "--data", self.data, "--schedule", self.schedule,
+        args = ["python", "-m", "reference.train", "--data", self.data, *(["--vae", self.vae] if self.vae else []),
+                "--schedule", self.schedule,
                 "--T", str(self.T), "--steps", str(self.steps), "--seed", str(self.seed),
                 "--batch-size", str(self.batch_size), "--lr", repr(self.lr), "--ema-decay", repr(self.ema_decay)]
         args += ["--model-config", json.dumps(self.model_spec[1], separators=(",", ":"))]  # in full: defaults may move
@@ -105,10 +119,13 @@ class TrainConfig:
         return shlex.join(args + ["--out", self.out])
 
 
-def training_data(data: str) -> torch.Tensor:
-    """x0 for training, (N, *S): a fixed toy sample (seed TOY_TRAIN_SEED) or the training digits."""
+def training_data(data: str, vae: str = "") -> torch.Tensor:
+    """x0 for training, (N, *S): a fixed toy sample (seed TOY_TRAIN_SEED), the training digits, or (data "latent")
+    latent.TRAIN_DRAWS standardised draws of the VAE's q(z | x) per training digit."""
     if data == "digits":
         return load_digits_split().x_train
+    if data == "latent":
+        return latent.training_latents(latent.load_vae(vae, "cpu")[0], load_digits_split().x_train)[0]
     return make_toy(data, TOY_TRAIN_N, seed=TOY_TRAIN_SEED)
 
 
@@ -176,9 +193,11 @@ def _final_loss(csv_path: Path, log_every: int) -> float:
     return sum(last) / len(last)
 
 
-def evaluate(model, schedule: Schedule, data: str, seed: int) -> tuple[float, dict]:
+def evaluate(model, schedule: Schedule, data: str, seed: int, vae: str = "") -> tuple[float, dict]:
     """(bits/dim on held-out data, the sample-quality figure) for a trained model in eval mode."""
     device = next(model.parameters()).device
+    if data == "latent":
+        return latent.evaluate_latent_ddpm(model, schedule, latent.load_vae(vae, device)[0], seed)
     generator = torch.Generator(device=device).manual_seed(seed)
     if data == "digits":
         x_test = load_digits_split().x_test[:DIGITS_BPD_N].to(device)
@@ -216,7 +235,7 @@ def train(cfg: TrainConfig, resume: bool = False, progress: bool = True) -> dict
     device = default_device()
     paths = _paths(cfg.out)
     schedule = Schedule.from_name(cfg.schedule, T=cfg.T)
-    x0_all = training_data(cfg.data)  # (N, *S), on the CPU
+    x0_all = training_data(cfg.data, cfg.vae)  # (N, *S), on the CPU
 
     torch.manual_seed(cfg.seed)  # 1.
     class_name, config = cfg.model_spec
@@ -263,8 +282,9 @@ def train(cfg: TrainConfig, resume: bool = False, progress: bool = True) -> dict
     _save_state(paths["state"], cfg, cfg.steps, model, ema, optimizer, generator)
 
     ema.eval()  # 4.
-    bpd, quality = evaluate(ema, schedule, cfg.data, cfg.seed) if cfg.evaluate else (None, None)
+    bpd, quality = evaluate(ema, schedule, cfg.data, cfg.seed, cfg.vae) if cfg.evaluate else (None, None)
     heldout_text = (f"first {DIGITS_BPD_N} test digits, discrete 8-bit decoder, x̂0 clipped to [-1, 1]" if cfg.data == "digits"
+                    else latent.HELDOUT_TEXT if cfg.data == "latent"
                     else f"make_toy(n={TOY_HELDOUT_N}, seed={TOY_HELDOUT_SEED}), continuous decoder")
     manifest = {"data": cfg.data, "schedule": {"name": cfg.schedule, "params": {}}, "T": cfg.T,
                 "steps": cfg.steps, "seed": cfg.seed, "batch_size": cfg.batch_size, "lr": cfg.lr,
@@ -272,6 +292,8 @@ def train(cfg: TrainConfig, resume: bool = False, progress: bool = True) -> dict
                 "final_loss": _final_loss(paths["csv"], cfg.log_every), "bits_per_dim": bpd,
                 "bits_per_dim_data": heldout_text,
                 "quality": quality, "trained_on": str(device)}
+    if cfg.data == "latent":
+        manifest["latent"] = latent.latent_manifest(cfg.vae, x0_all)
     return save_checkpoint(ema, class_name, manifest, paths["stem"])
 
 
@@ -293,6 +315,8 @@ def main(argv: list[str] | None = None) -> None:
                         help="steps between saves of the training state for --resume (a multiple of --log-every)")
     parser.add_argument("--no-evaluate", dest="evaluate", action="store_false",
                         help="skip bits/dim and sample quality (the manifest then records null)")
+    parser.add_argument("--vae", default="", help="with --data latent: the VAE checkpoint whose latents to model, "
+                        "e.g. reference/weights/latent/vae_z2 (trained by python -m reference.train_vae)")
     parser.add_argument("--out", required=True, help="checkpoint path without suffix, e.g. reference/weights/moons")
     parser.add_argument("--resume", action="store_true", help="continue from <out>.state.safetensors")
     args = vars(parser.parse_args(argv))

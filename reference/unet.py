@@ -5,6 +5,8 @@ skip connections from every down unit to its mirror in the up path.
 """
 from __future__ import annotations
 
+import math
+
 import torch
 from torch import nn
 
@@ -32,7 +34,8 @@ class ResBlock(nn.Module):
 
 
 class SelfAttention(nn.Module):
-    """Single-head self-attention over the H·W positions, with a residual connection."""
+    """Single-head self-attention over the H·W positions, with a residual connection (Vaswani et al. 2017, §3.2;
+    Ho et al. 2020, Appendix B): x + proj(softmax(q·kᵀ/√C)·v)."""
 
     def __init__(self, ch: int, groups: int):
         super().__init__()
@@ -40,9 +43,20 @@ class SelfAttention(nn.Module):
         self.qkv = nn.Conv2d(ch, 3 * ch, 1)
         self.proj = nn.Conv2d(ch, ch, 1)
 
+    def queries_keys_values(self, x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+        """q, k, v of the positions of x (B, C, H, W), each (B, HW, C), position p = row·W + column."""
+        B, C, H, W = x.shape
+        return self.qkv(self.norm(x)).reshape(B, 3, C, H * W).transpose(2, 3).unbind(1)
+
+    def attention_weights(self, x: torch.Tensor) -> torch.Tensor:
+        """softmax(q·kᵀ/√C) over the keys, (B, HW, HW): row p says how much query position p takes from each
+        position. The weights that scaled_dot_product_attention applies, unseen, in `forward`."""
+        q, k, _ = self.queries_keys_values(x)
+        return torch.softmax(q @ k.transpose(1, 2) / math.sqrt(q.shape[-1]), dim=-1)
+
     def forward(self, x: torch.Tensor, emb: torch.Tensor) -> torch.Tensor:
         B, C, H, W = x.shape
-        q, k, v = self.qkv(self.norm(x)).reshape(B, 3, C, H * W).transpose(2, 3).unbind(1)  # each (B, HW, C)
+        q, k, v = self.queries_keys_values(x)  # each (B, HW, C)
         h = nn.functional.scaled_dot_product_attention(q, k, v)  # (B, HW, C)
         return x + self.proj(h.transpose(1, 2).reshape(B, C, H, W))
 

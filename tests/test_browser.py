@@ -241,3 +241,65 @@ def test_posterior_page(page, url, shots):
     assert page.locator(".katex").count() >= 3
     assert float(page.locator('[data-testid="stMetricValue"]').first.inner_text()) < 1e-9
     page.screenshot(path=shots / "posterior.png")
+
+
+def test_latent_page(page, url, shots):
+    """Does the Latent diffusion page draw q(z) against the prior and the latent DDPM and the three digit grids,
+    render its equations as LaTeX, and switch to the 8-D marginals?"""
+    page.set_viewport_size({"width": 1400, "height": 3400})  # the digit grids sit below the default 2600
+    page.goto(f"{url}/latent")
+    wait_for_plots(page, 4)
+    no_exception(page)
+    assert page.locator(".katex").count() >= 4  # rendered, not plain text
+    assert min(drawn_traces(page)) >= 1
+    page.screenshot(path=shots / "latent_2d.png", full_page=True)
+    page.get_by_text("8-D latent", exact=True).click()
+    page.get_by_text("Per-dimension marginals of the 8-D latents", exact=False).wait_for(timeout=60_000)
+    wait_for_plots(page, 4)
+    no_exception(page)
+    page.screenshot(path=shots / "latent_8d.png", full_page=True)
+
+
+@pytest.mark.skipif("moons" not in available_checkpoints(), reason="the moons checkpoint is not shipped")
+def test_mhvae_page(page, url, shots):
+    """Does the hierarchical-VAE page draw both graphical models, render its mathematics as LaTeX, and redraw the
+    figure and the mapping when a restriction is switched on?"""
+    page.set_viewport_size({"width": 1400, "height": 3000})
+    page.goto(f"{url}/mhvae")
+    wait_for_plots(page, 1)
+    no_exception(page)
+    assert page.locator(".katex").count() >= 10  # the equations and the mapping table, rendered
+    assert drawn_traces(page)[0] >= 10  # both chains: edges, nodes, labels, priors
+    title = page.locator(f"{PLOT} .gtitle, {PLOT} .annotation-text").first.text_content()
+    assert "0 of 3" in title
+    page.screenshot(path=shots / "mhvae.png")
+    for label in ("1. latent size", "2. a fixed linear-Gaussian encoder", "3. the final latent"):
+        page.locator('[data-testid="stCheckbox"]').filter(has_text=label).locator("label").click()
+        settle(page)
+    page.get_by_text("All three on: the MHVAE's loss is DDPM's L").wait_for()
+    wait_for_change(page, f"{PLOT} .annotation-text", title)
+    wait_for_plots(page, 1)
+    no_exception(page)
+    page.screenshot(path=shots / "mhvae_all_on.png")
+
+
+@pytest.mark.skipif("digits" not in available_checkpoints(), reason="the digits checkpoint is not shipped")
+def test_network_page(page, url, shots):
+    """Does The network page draw the U-Net, the time embedding, the digit, its attention and feature maps, with
+    its formulas as LaTeX, and redraw the attention for a new t?"""
+    page.set_viewport_size({"width": 1400, "height": 4400})  # the attention and feature maps sit far down
+    page.goto(f"{url}/network")
+    wait_for_plots(page, 5)
+    no_exception(page)
+    assert page.locator(".katex").count() >= 5  # rendered, not plain text
+    assert min(drawn_traces(page)) >= 1
+    page.screenshot(path=shots / "network.png", full_page=True)
+    labels = page.locator('[data-testid="stMetricLabel"]').all_inner_texts()
+    nth = next(i for i, label in enumerate(labels) if "ᾱ_t" in label)
+    before = page.locator('[data-testid="stMetricValue"]').nth(nth).inner_text()
+    thumb = page.locator('[data-testid="stSlider"]').filter(has_text="t (paper's").get_by_role("slider")
+    thumb.focus()
+    thumb.press("End")  # t = T: ᾱ_T is about 0
+    wait_for_change(page, '[data-testid="stMetricValue"]', before, nth=nth)
+    wait_for_plots(page, 5)
+    no_exception(page)

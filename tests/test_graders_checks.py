@@ -308,3 +308,13 @@ def test_check_catches_the_graders_own_warnings(monkeypatch, capfd):
     assert result.passed and capfd.readouterr().err == ""
     assert any("reference says hello" in note for note in result.notes)
     assert isinstance(result, CheckResult)
+
+
+def test_every_diagnosis_page_is_a_page_of_the_lab():
+    """Does each diagnosis that names a page name one the lab's router (streamlit_app.py) really has, and does the
+    feedback say so?"""
+    titles = set(re.findall(r'title="([^"]+)"', (ROOT / "streamlit_app.py").read_text()))
+    pages = {d.page for d in DIAGNOSES.values() if d.page}
+    assert pages and pages <= titles, pages - titles
+    result = check_q_sample(_load(CORE / "q_sample__alpha_bar_wrap.py", "q_sample"))
+    assert "The lab's Schedule design page shows this idea." in result.message

@@ -137,8 +137,9 @@ def test_sampler_errors(call, message):
 
 @pytest.mark.cuda
 def test_cuda_matches_cpu():
-    """On a GPU, do q_sample, the bound and DDPM sampling agree with the CPU in float64?"""
-    from reference import q_sample, vlb_terms
+    """On a GPU, do q_sample, the bound, DDPM sampling, a per-example DDIM step and one bound term agree with the CPU
+    in float64?"""
+    from reference import ddim_step, q_sample, vlb_term, vlb_terms
     schedule = Schedule.from_name("linear", 1000)
     model = GaussianOptimalEps(MU, STD, schedule)
     cuda_schedule = schedule.to("cuda")
@@ -154,3 +155,10 @@ def test_cuda_matches_cpu():
     torch.testing.assert_close(gpu.cpu(), sample_ddpm(model, x_T.shape, schedule, x_T=x_T, noises=noises))
     bound = vlb_terms(model, x0.cuda(), cuda_schedule)
     assert bound.terms.device.type == "cuda" and torch.isfinite(bound.total).all()
+    t_each, t_prev_each = t + 10, t - 1  # a DDIM step per example, t_prev = −1 (the data) for the first
+    step = {dev: ddim_step(model, x_T.to(dev), t_each.to(dev), t_prev_each.to(dev), sched, 0.5, noise.to(dev)).x_prev
+            for dev, sched in (("cuda", cuda_schedule), ("cpu", schedule))}
+    torch.testing.assert_close(step["cuda"].cpu(), step["cpu"])
+    x_t = q_sample(x0, t, schedule, noise)
+    torch.testing.assert_close(vlb_term(model, x0.cuda(), x_t.cuda(), t.cuda(), cuda_schedule).cpu(),
+                               vlb_term(model, x0, x_t, t, schedule))

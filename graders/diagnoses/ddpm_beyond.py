@@ -12,7 +12,7 @@ import torch
 
 from reference import Schedule, ddim_timesteps, normal_kl, p_mean_variance, q_posterior_mean_variance, sample_ddim
 
-from .base import Diagnosis, diagnosis as _d
+from .base import Diagnosis, diagnosis as _d, on_pages
 
 DIAGNOSES: dict[str, Diagnosis] = dict([
     _d("kl_reversed",
@@ -81,6 +81,17 @@ DIAGNOSES: dict[str, Diagnosis] = dict([
        "z_mean and z_std are swapped: the standard deviation scales the sample and the mean shifts it.",
        "decoder(z_std * z0_hat + z_mean)"),
 ])
+
+
+DIAGNOSES = on_pages(DIAGNOSES, {
+    "ELBO inspection": ["kl_reversed", "kl_mean_term_only", "kl_mean_over_dims", "kl_std_for_var", "kl_bits",
+                        "kl_no_half"],
+    "Posterior q(xₜ₋₁ | xₜ, x₀)": ["kl_sigma_tilde"],
+    "Sampling": ["t_prev_wrap", "ddim_direction_without_sigma", "ddim_no_noise", "ddim_sigma_not_sqrt",
+                 "ddim_noise_index", "leading_spacing", "linspace_spacing", "trailing_without_minus_one",
+                 "ddim_ascending"],
+    "Latent diffusion": ["latent_not_unstandardised", "latent_standardised_again", "latent_mean_std_swapped"],
+})
 
 
 # ---- kl_term(model, x0, x_t, t, s) ---------------------------------------------------------------------------------

@@ -11,7 +11,7 @@ import torch
 
 from reference import Schedule, extract, p_mean_variance, sample_ddpm
 
-from .base import Diagnosis, diagnosis as _d
+from .base import Diagnosis, diagnosis as _d, on_pages
 
 DIAGNOSES: dict[str, Diagnosis] = dict([
     _d("alpha_bar_wrap",
@@ -76,6 +76,16 @@ DIAGNOSES: dict[str, Diagnosis] = dict([
        "The ε_θ coefficient lacks its square root: it is β_t/√(1 − ᾱ_t), not β_t/(1 − ᾱ_t).",
        "μ_θ = (x_t − β_t/√(1 − ᾱ_t)·ε_θ) / √α_t (eq. 11)"),
 ])
+
+
+DIAGNOSES = on_pages(DIAGNOSES, {
+    "Schedule design": ["alpha_bar_wrap", "t_off_by_one", "alpha_for_alpha_bar", "beta_for_alpha_bar"],
+    "Forward process": ["missing_sqrt", "swapped_q_coefficients"],
+    "Posterior q(xₜ₋₁ | xₜ, x₀)": ["swapped_posterior_coefficients", "sigma_tilde"],
+    "ELBO inspection": ["sum_not_mean"],
+    "Sampling": ["model_t_plus_1", "reverse_order", "stops_early", "repeated_model_calls", "noise_at_last_step",
+                 "noise_index", "sigma_not_sqrt", "missing_inv_sqrt_alpha", "missing_sqrt_eps_coef"],
+})
 
 
 # ---- q_sample(x0, t, noise, alpha_bar) ---------------------------------------------------------------------------

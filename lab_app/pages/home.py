@@ -10,13 +10,26 @@ st.markdown(
     "the same code the assignment's graders hold your functions against. "
     "Timesteps: the code's t runs 0 … T−1; the paper's t is t + 1, which the plots' axes use."
 )
-st.page_link("lab_app/pages/schedule.py", label="**Schedule design**: how β_t sets ᾱ_t, the signal-to-noise ratio "
-             "and the prior term L_T, and what x_t looks like at any t (eq. 4).", icon=":material/show_chart:")
-st.page_link("lab_app/pages/elbo.py", label="**ELBO inspection**: every term of the bound, L_0 … L_T, on a trained "
-             "model; σ² = β against σ² = β̃; the eq. 12 weight that L_simple drops (eq. 14).",
-             icon=":material/functions:")
-st.page_link("lab_app/pages/sampling.py", label="**Sampling**: Algorithm 2 and DDIM step by step, with x_t and the "
-             "model's x̂0 along the way.", icon=":material/scatter_plot:")
+PAGES = [  # (file, icon, what it shows), in the course's order
+    ("schedule.py", ":material/show_chart:", r"**Schedule design**: how $\beta_t$ sets $\bar\alpha_t$, the signal-to-noise "
+     r"ratio and the prior term $L_T$, and what $x_t$ looks like at any $t$ (eq. 4)."),
+    ("forward.py", ":material/trending_flat:", r"**Forward process**: $t$ steps of eq. 2 against one jump of eq. 4, and why "
+     r"the variance stays near 1."),
+    ("posterior.py", ":material/undo:", r"**Posterior**: $\tilde\mu_t$'s coefficients and $\tilde\beta_t$ (eqs. 6–7), "
+     r"checked against Bayes' rule on a grid."),
+    ("elbo.py", ":material/functions:", r"**ELBO inspection**: every term of the bound, $L_0 \dots L_T$, on a trained "
+     r"model; $\sigma^2 = \beta$ against $\tilde\beta$; the eq. 12 weight that $L_\text{simple}$ drops."),
+    ("mhvae.py", ":material/layers:", "**Diffusion as a hierarchical VAE**: the three restrictions that turn a "
+     "Markovian hierarchical VAE into DDPM, term by term (Luo 2022)."),
+    ("sampling.py", ":material/scatter_plot:", r"**Sampling**: Algorithm 2 and DDIM step by step, with $x_t$ and the "
+     r"model's $\hat x_0$ along the way."),
+    ("network.py", ":material/account_tree:", "**The network**: the digits model's U-Net from its module tree, the "
+     "sinusoidal time embedding, attention maps and feature maps."),
+    ("latent.py", ":material/compress:", "**Latent diffusion**: a VAE's prior against its encoded digits, and samples "
+     "from the prior, a latent DDPM and the pixel-space DDPM, measured."),
+]
+for page, icon, label in PAGES:
+    st.page_link(f"lab_app/pages/{page}", label=label, icon=icon)
 st.subheader("The notebooks")
 st.markdown("In the first assignment, `ddpm_core.ipynb`, you write DDPM's four pieces yourself: `q_sample` (eq. 4), "
             "`posterior_mean` (eq. 7), the ε-loss `eps_loss` (eq. 14) and the sampling loop `sample_loop` "
