@@ -19,6 +19,8 @@ def run() -> None:
         st.Page("lab_app/pages/posterior.py", title="Posterior q(xₜ₋₁ | xₜ, x₀)", icon=":material/undo:"),
         st.Page("lab_app/pages/elbo.py", title="ELBO inspection", icon=":material/functions:"),
         st.Page("lab_app/pages/mhvae.py", title="Diffusion as a hierarchical VAE", icon=":material/layers:"),
+        st.Page("lab_app/pages/predictions.py", title="x₀, ε or v", icon=":material/swap_horiz:"),
+        st.Page("lab_app/pages/training.py", title="Training (Algorithm 1)", icon=":material/model_training:"),
         st.Page("lab_app/pages/sampling.py", title="Sampling", icon=":material/scatter_plot:"),
         st.Page("lab_app/pages/network.py", title="The network", icon=":material/account_tree:"),
         st.Page("lab_app/pages/latent.py", title="Latent diffusion", icon=":material/compress:"),

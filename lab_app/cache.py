@@ -140,7 +140,7 @@ def bound(name: str, n: int, variance: str, seed: int, _progress: Progress | Non
     decoder = "discrete" if is_image_model(name) else "continuous"
     start = time.perf_counter()
     vlb = reference.vlb_terms(ckpt.model, x0, ckpt.schedule.to(x0.device), variance=variance, decoder=decoder,
-                              seed=seed, progress=_progress, **_decoding(name))
+                              seed=seed, progress=_progress, prediction=ckpt.prediction, **_decoding(name))
     summary = reference.summarize_bound(vlb)
     return {"per_term": summary.per_term.cpu().numpy(), "cumulative": summary.cumulative.cpu().numpy(),
             "total": summary.total, "total_se": summary.total_se, "reconstruction": summary.reconstruction,
@@ -174,12 +174,12 @@ def samples(name: str, sampler: str, n: int, seed: int, ddim_steps: int, spacing
     x_T = torch.randn((n, *_held_out(name, 1).shape[1:]), generator=generator, device=device)
     if sampler == "DDPM":
         steps = reference.ddpm_steps(ckpt.model, x_T, sched, generator=generator, variance=variance,
-                                     **_decoding(name))
+                                     prediction=ckpt.prediction, **_decoding(name))
         total = sched.T
     else:
         timesteps = reference.ddim_timesteps(sched.T, ddim_steps, spacing)
         steps = reference.ddim_steps(ckpt.model, x_T, sched, timesteps, eta, generator=generator,
-                                     clip_x0=ddim_clip(name))
+                                     clip_x0=ddim_clip(name), prediction=ckpt.prediction)
         total = len(timesteps)
     keep = set(np.linspace(0, total - 1, min(frames, total)).round().astype(int).tolist())
     kept_t, x_t, x0_pred = [], [], []
@@ -457,3 +457,40 @@ def prior_matching(name: str, n: int) -> dict:
     return {"alpha_bar_T": p.alpha_bar_T, "second_moment": p.second_moment, "measured": p.measured,
             "closed_form": p.closed_form, "negligible": p.negligible,
             "unit_variance": reference.terminal_signal(schedule).prior_bits_per_dim}
+
+
+# ---- x0 vs ε vs v --------------------------------------------------------------------------------------------------
+
+def prediction_family(data_name: str) -> dict[str, str]:
+    """prediction -> the shipped checkpoint of `data_name` that predicts it, e.g. {"eps": "moons", "x0": "moons_x0"}."""
+    out = {}
+    for name in checkpoints.available_checkpoints():
+        ckpt = checkpoint(name)
+        if ckpt.manifest["data"] == data_name and ckpt.prediction not in out:
+            out[ckpt.prediction] = name
+    return {p: out[p] for p in reference.PREDICTIONS if p in out}
+
+
+@st.cache_data(max_entries=16, show_spinner=False)
+def prediction_weights(name: str, variance: str) -> dict[str, np.ndarray]:
+    """prediction -> how many times more the bound weighs the ε error at paper's t = 2 … T than that simple loss
+    does, (T − 1,): D·(eq. 12 weight) over reference.loss_weight_on_eps."""
+    ckpt = checkpoint(name)
+    bound_weight = reference.eps_weight_over_simple(ckpt.schedule, variance, _held_out(name, 1)[0].numel())
+    return {p: (bound_weight / reference.loss_weight_on_eps(ckpt.schedule, p))[1:].numpy()
+            for p in reference.PREDICTIONS}
+
+
+@st.cache_data(max_entries=32, show_spinner=False)
+def sample_quality(name: str, n: int, seed: int, sampler: str, ddim_steps: int) -> dict:
+    """n samples of a shipped model and their quality, measured: for 2-D points the sliced Wasserstein distance to
+    n held-out points and the share on the data's support (reference.evaluate); for digits the classifier's
+    confidence, with its standard error."""
+    out = samples(name, sampler, n, seed, ddim_steps, "trailing", 0.0, "fixed_large", frames=2)
+    x = torch.from_numpy(out["x0"])
+    if is_image_model(name):
+        return {"x0": out["x0"], "seconds": out["seconds"], **quality.digit_quality(x, digits_judge())}
+    heldout = _held_out(name, n)
+    return {"x0": out["x0"], "seconds": out["seconds"],
+            "sliced_wasserstein": quality.sliced_wasserstein(x, heldout, seed=seed),
+            "support_precision": quality.support_precision(x, heldout)}

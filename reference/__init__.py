@@ -14,14 +14,15 @@ from .analytic import (GaussianOptimalEps, GridPosterior, PosteriorCheck, gaussi
 from .checkpoints import Checkpoint, available_checkpoints, load_checkpoint
 from .data import TOY_DATASETS, DigitsSplit, load_digits_split, make_toy
 from .device import default_device, device_name
-from .diffusion import (PMeanVariance, p_mean_variance, predict_eps_from_v, predict_eps_from_x0, predict_x0_from_eps,
-                        predict_x0_from_v, q_mean_variance, q_posterior_mean_variance, q_sample, v_from_x0_eps)
+from .diffusion import (PREDICTIONS, PMeanVariance, model_predictions, p_mean_variance, predict_eps_from_v,
+                        predict_eps_from_x0, predict_x0_from_eps, predict_x0_from_v, q_mean_variance,
+                        q_posterior_mean_variance, q_sample, v_from_x0_eps)
 from .forward import (Moments, chain_moments, marginal_moments, moments, moments_gap, q_chain, q_step_sample,
                       standardize, unscaled_step_sample)
 from .inspection import (PRIOR_NEGLIGIBLE_BITS, BoundSummary, PriorMatching, TerminalSignal, eps_weight_over_simple,
-                         log_snr, prior_matching, summarize_bound, terminal_signal)
+                         log_snr, loss_weight_on_eps, prior_matching, summarize_bound, terminal_signal)
 from .losses import (VLBTerms, discretized_gaussian_log_likelihood, eps_loss, eps_weight, gaussian_log_likelihood,
-                     normal_kl, prior_kl, vlb_term, vlb_terms)
+                     normal_kl, prior_kl, simple_loss, vlb_term, vlb_terms)
 from .models import MLPDenoiser, UNet, build_model
 from .sampling import (DDIM_SPACINGS, Step, Trajectory, ddim_step, ddim_steps, ddim_timesteps, ddpm_steps, sample_ddim,
                        sample_ddpm)
@@ -33,7 +34,8 @@ __all__ = [
     "Schedule", "SCHEDULE_NAMES", "check_t", "extract", "default_device", "device_name",
     "q_mean_variance", "q_sample", "q_posterior_mean_variance", "predict_x0_from_eps", "predict_eps_from_x0",
     "v_from_x0_eps", "predict_x0_from_v", "predict_eps_from_v", "p_mean_variance", "PMeanVariance",
-    "eps_loss", "eps_weight", "vlb_term", "vlb_terms", "VLBTerms", "normal_kl", "prior_kl", "gaussian_log_likelihood",
+    "eps_loss", "simple_loss", "PREDICTIONS", "model_predictions", "loss_weight_on_eps", "eps_weight", "vlb_term",
+    "vlb_terms", "VLBTerms", "normal_kl", "prior_kl", "gaussian_log_likelihood",
     "discretized_gaussian_log_likelihood", "sample_ddpm", "sample_ddim", "ddpm_steps", "ddim_step", "ddim_steps",
     "ddim_timesteps", "DDIM_SPACINGS", "Step", "Trajectory", "GaussianOptimalEps", "gaussian_nll",
     "log_snr", "terminal_signal", "TerminalSignal", "PRIOR_NEGLIGIBLE_BITS", "summarize_bound", "BoundSummary",

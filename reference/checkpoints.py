@@ -39,6 +39,11 @@ class Checkpoint:
     schedule: Schedule
     manifest: dict
 
+    @property
+    def prediction(self) -> str:
+        """What the model outputs: "eps" (the default of older manifests), "x0" or "v" (reference.PREDICTIONS)."""
+        return self.manifest.get("prediction", "eps")
+
 
 def available_checkpoints(directory: Path | str = WEIGHTS_DIR) -> list[str]:
     """Names of the checkpoints in `directory` that have both a manifest and a weights file, sorted."""

@@ -12,7 +12,8 @@ import torch
 from .schedules import Schedule
 from .timesteps import Timestep, check_t, extract, full_t
 
-Model = Callable[[torch.Tensor, torch.Tensor], torch.Tensor]  # model(x_t, t) -> eps_pred
+Model = Callable[[torch.Tensor, torch.Tensor], torch.Tensor]  # model(x_t, t) -> its prediction, ε by default
+PREDICTIONS = ("eps", "x0", "v")  # what a model outputs: ε (Ho et al.), x0, or v (Salimans & Ho 2022, §4)
 
 
 def _check_same_shape(**tensors: torch.Tensor) -> None:
@@ -73,6 +74,23 @@ def predict_eps_from_v(x_t: torch.Tensor, t: Timestep, v: torch.Tensor, schedule
     return extract(schedule.sqrt_one_minus_alpha_bar, t, x_t) * x_t + extract(schedule.sqrt_alpha_bar, t, x_t) * v
 
 
+def model_predictions(model: Model, x_t: torch.Tensor, t: Timestep, schedule: Schedule,
+                      prediction: str = "eps") -> tuple[torch.Tensor, torch.Tensor]:
+    """(ε̂, x̂0) at (x_t, t) from a model that outputs ε ("eps"), x0 ("x0") or v ("v"): its output is one of them, or
+    v, and eq. 4 gives the other (eq. 15 for x̂0 from ε̂; for v, x0 = √ᾱ_t·x_t − √(1 − ᾱ_t)·v and
+    ε = √(1 − ᾱ_t)·x_t + √ᾱ_t·v)."""
+    if prediction not in PREDICTIONS:
+        raise ValueError(f"prediction must be one of {', '.join(map(repr, PREDICTIONS))}; got {prediction!r}")
+    out = model(x_t, full_t(t, x_t))
+    if out.shape != x_t.shape:
+        raise ValueError(f"model(x_t, t) must return the shape of x_t {tuple(x_t.shape)}; got {tuple(out.shape)}")
+    if prediction == "eps":
+        return out, predict_x0_from_eps(x_t, t, out, schedule)
+    if prediction == "x0":
+        return predict_eps_from_x0(x_t, t, out, schedule), out
+    return predict_eps_from_v(x_t, t, out, schedule), predict_x0_from_v(x_t, t, out, schedule)
+
+
 @dataclass
 class PMeanVariance:
     """p_θ(x_{t-1} | x_t) = N(mean, variance), with the ε and x̂0 predictions behind it."""
@@ -85,21 +103,19 @@ class PMeanVariance:
 
 
 def p_mean_variance(model: Model, x_t: torch.Tensor, t: Timestep, schedule: Schedule,
-                    variance: str = "fixed_large", clip_x0: float | None = None) -> PMeanVariance:
-    """Mean and variance of p_θ(x_{t-1} | x_t) for an ε-predicting `model(x_t, t)`.
+                    variance: str = "fixed_large", clip_x0: float | None = None,
+                    prediction: str = "eps") -> PMeanVariance:
+    """Mean and variance of p_θ(x_{t-1} | x_t) for a `model(x_t, t)` that predicts ε, x0 or v (`prediction`).
 
-    1. ε_θ(x_t, t) from the model.
-    2. x̂0 from ε_θ (eq. 15), clipped to [−clip_x0, clip_x0] when given (images live in [−1, 1]).
+    1.–2. ε_θ(x_t, t) and x̂0 from the model (`model_predictions`; eq. 15 for an ε-model), x̂0 clipped to
+       [−clip_x0, clip_x0] when given (images live in [−1, 1]).
     3. μ_θ = μ̃_t(x_t, x̂0) (eq. 7), which without clipping equals eq. 11:
        (x_t − β_t/√(1 − ᾱ_t)·ε_θ)/√α_t.
     4. σ_t² = β_t ("fixed_large") or β̃_t ("fixed_small").
     """
     check_t(t, x_t, schedule.T)
     var_arr, log_var_arr = schedule.reverse_variance(variance)
-    eps_pred = model(x_t, full_t(t, x_t))  # 1.
-    if eps_pred.shape != x_t.shape:
-        raise ValueError(f"model(x_t, t) must return the shape of x_t {tuple(x_t.shape)}; got {tuple(eps_pred.shape)}")
-    x0_pred = predict_x0_from_eps(x_t, t, eps_pred, schedule)  # 2.
+    eps_pred, x0_pred = model_predictions(model, x_t, t, schedule, prediction)  # 1.–2.
     if clip_x0 is not None:
         x0_pred = x0_pred.clamp(-clip_x0, clip_x0)
     mean = (extract(schedule.posterior_mean_coef1, t, x_t) * x0_pred

@@ -10,12 +10,13 @@ from .schedules import Schedule
 
 
 def bits_per_dim(model, x0: torch.Tensor, schedule: Schedule, decoder: str, seed: int = 0,
-                 max_rows: int = 65536, clip_x0: float | None = None) -> float:
+                 max_rows: int = 65536, clip_x0: float | None = None, prediction: str = "eps") -> float:
     """The mean negative bound L = L_T + Σ L_{t-1} + L_0 (eq. 5) over the examples x0, in bits per dimension.
 
     Images pass clip_x0=1.0, as Ho et al.'s bits/dim evaluation clips x̂0 to the data's range.
     """
-    terms = vlb_terms(model, x0, schedule, decoder=decoder, seed=seed, max_rows=max_rows, clip_x0=clip_x0)
+    terms = vlb_terms(model, x0, schedule, decoder=decoder, seed=seed, max_rows=max_rows, clip_x0=clip_x0,
+                      prediction=prediction)
     return float(terms.bits_per_dim(terms.total).mean())
 
 

@@ -8,6 +8,7 @@ from dataclasses import dataclass
 
 import torch
 
+from .diffusion import PREDICTIONS
 from .losses import VLBTerms, eps_weight, prior_kl
 from .schedules import Schedule
 
@@ -99,6 +100,17 @@ def summarize_bound(vlb: VLBTerms) -> BoundSummary:
         denoising=float(per_term[1:-1].sum()),
         prior=float(per_term[-1]),
     )
+
+
+def loss_weight_on_eps(schedule: Schedule, prediction: str) -> torch.Tensor:
+    """How a simple loss of each output type (reference.simple_loss) weighs the ε error at each t, (T,), relative to
+    ε's own L_simple: 1 for "eps"; 1/SNR_t for "x0", since x0 − x̂0 = √((1 − ᾱ_t)/ᾱ_t)·(ε − ε̂) by eq. 4; and
+    1/ᾱ_t = 1 + 1/SNR_t for "v", since v − v̂ = (ε − ε̂)/√ᾱ_t (Salimans & Ho 2022, §4; Kingma et al. 2021)."""
+    if prediction not in PREDICTIONS:
+        raise ValueError(f"prediction must be one of {', '.join(map(repr, PREDICTIONS))}; got {prediction!r}")
+    if prediction == "eps":
+        return torch.ones_like(schedule.alpha_bar)
+    return 1 / schedule.snr if prediction == "x0" else 1 / schedule.alpha_bar
 
 
 def eps_weight_over_simple(schedule: Schedule, variance: str, dims: int) -> torch.Tensor:

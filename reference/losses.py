@@ -10,7 +10,8 @@ from typing import Callable
 
 import torch
 
-from .diffusion import Model, _check_same_shape, p_mean_variance, q_mean_variance, q_posterior_mean_variance, q_sample
+from .diffusion import (PREDICTIONS, Model, _check_same_shape, p_mean_variance, q_mean_variance,
+                        q_posterior_mean_variance, q_sample, v_from_x0_eps)
 from .schedules import Schedule
 from .timesteps import Timestep, extract, full_t
 
@@ -68,14 +69,30 @@ def eps_loss(model: Model, x0: torch.Tensor, t: Timestep, schedule: Schedule, no
     """
     if weighting not in ("simple", "vlb"):
         raise ValueError(f"weighting must be 'simple' or 'vlb'; got {weighting!r}")
+    if weighting == "simple":
+        return simple_loss(model, x0, t, schedule, noise, "eps")
     x_t = q_sample(x0, t, schedule, noise)
     eps_pred = model(x_t, full_t(t, x_t))
     _check_same_shape(noise=noise, eps_pred=eps_pred)
-    sq = (noise - eps_pred) ** 2
-    if weighting == "simple":
-        return sq.flatten(1).mean(1)
-    sq_sum = sq.flatten(1).sum(1)  # (B,)
+    sq_sum = ((noise - eps_pred) ** 2).flatten(1).sum(1)  # (B,)
     return sq_sum * extract(eps_weight(schedule, variance), t, sq_sum)
+
+
+def simple_loss(model: Model, x0: torch.Tensor, t: Timestep, schedule: Schedule, noise: torch.Tensor,
+                prediction: str = "eps") -> torch.Tensor:
+    """The mean over dimensions of (target − model(x_t, t))² per example, (B,), x_t from eq. 4 with `noise`:
+    L_simple of eq. 14 for an ε-model (target ε), and its analogue for a model of x0 (target x0) or of
+    v = √ᾱ_t·ε − √(1 − ᾱ_t)·x0 (Salimans & Ho 2022). In ε's terms the x0-loss weighs step t by 1/SNR_t and the
+    v-loss by 1 + 1/SNR_t (reference.inspection.loss_weight_on_eps).
+    """
+    if prediction not in PREDICTIONS:
+        raise ValueError(f"prediction must be one of {', '.join(map(repr, PREDICTIONS))}; got {prediction!r}")
+    x_t = q_sample(x0, t, schedule, noise)
+    out = model(x_t, full_t(t, x_t))
+    target = {"eps": noise, "x0": x0}.get(prediction)
+    target = v_from_x0_eps(x0, noise, t, schedule) if target is None else target
+    _check_same_shape(target=target, prediction=out)
+    return ((target - out) ** 2).flatten(1).mean(1)
 
 
 def prior_kl(x0: torch.Tensor, schedule: Schedule) -> torch.Tensor:
@@ -108,7 +125,8 @@ def _decoder_nll(x0, mean, log_variance, decoder: str) -> torch.Tensor:
 
 
 def vlb_term(model: Model, x0: torch.Tensor, x_t: torch.Tensor, t: torch.Tensor, schedule: Schedule, *,
-             variance: str = "fixed_large", decoder: str = "continuous", clip_x0: float | None = None) -> torch.Tensor:
+             variance: str = "fixed_large", decoder: str = "continuous", clip_x0: float | None = None,
+             prediction: str = "eps") -> torch.Tensor:
     """The bound's term at each example's (0-indexed) t, given x_t, per example, (B,), in nats (eq. 5):
 
     - t ≥ 1 (paper's t + 1 ≥ 2): KL(q(x_{t-1} | x_t, x_0) ‖ p_θ(x_{t-1} | x_t)), the posterior of eqs. 6–7 against
@@ -118,7 +136,7 @@ def vlb_term(model: Model, x0: torch.Tensor, x_t: torch.Tensor, t: torch.Tensor,
     if decoder not in DECODERS:
         raise ValueError(f"decoder must be one of {DECODERS}; got {decoder!r}")
     true_mean, _, true_log_var = q_posterior_mean_variance(x0, x_t, t, schedule)
-    p = p_mean_variance(model, x_t, t, schedule, variance=variance, clip_x0=clip_x0)
+    p = p_mean_variance(model, x_t, t, schedule, variance=variance, clip_x0=clip_x0, prediction=prediction)
     kl = normal_kl(true_mean, true_log_var, p.mean, p.log_variance).flatten(1).sum(1)  # (B,)
     nll = _decoder_nll(x0, p.mean, p.log_variance, decoder)  # (B,)
     return torch.where(full_t(t, x0) == 0, nll, kl)
@@ -126,7 +144,8 @@ def vlb_term(model: Model, x0: torch.Tensor, x_t: torch.Tensor, t: torch.Tensor,
 
 def vlb_terms(model: Model, x0: torch.Tensor, schedule: Schedule, *, variance: str = "fixed_large",
               decoder: str = "continuous", clip_x0: float | None = None, seed: int = 0,
-              max_rows: int = 65536, progress: Callable[[int, int], None] | None = None) -> VLBTerms:
+              max_rows: int = 65536, progress: Callable[[int, int], None] | None = None,
+              prediction: str = "eps") -> VLBTerms:
     """All T + 1 terms of the bound for every example in x0, (B, *S), with one x_t ~ q(x_t | x_0) per term.
 
     decoder: "continuous" (Gaussian density) or "discrete" (8-bit images in [−1, 1], Ho et al. eq. 13).
@@ -147,7 +166,8 @@ def vlb_terms(model: Model, x0: torch.Tensor, schedule: Schedule, *, variance: s
             x0_rep = x0.repeat(len(steps), *([1] * (x0.dim() - 1)))  # (C·B, *S)
             noise = torch.randn(x0_rep.shape, generator=generator, device=x0.device, dtype=x0.dtype)
             x_t = q_sample(x0_rep, t, schedule, noise)
-            term = vlb_term(model, x0_rep, x_t, t, schedule, variance=variance, decoder=decoder, clip_x0=clip_x0)
+            term = vlb_term(model, x0_rep, x_t, t, schedule, variance=variance, decoder=decoder, clip_x0=clip_x0,
+                            prediction=prediction)
             terms[:, start:start + len(steps)] = term.reshape(len(steps), B).T
             if progress is not None:
                 progress(start + len(steps), T)

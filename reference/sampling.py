@@ -10,9 +10,9 @@ from typing import Callable, Iterator
 
 import torch
 
-from .diffusion import Model, p_mean_variance, predict_eps_from_x0, predict_x0_from_eps
+from .diffusion import Model, model_predictions, p_mean_variance, predict_eps_from_x0
 from .schedules import Schedule
-from .timesteps import Timestep, check_t, extract, full_t
+from .timesteps import Timestep, check_t, extract
 
 Progress = Callable[[int, int], None]
 
@@ -59,8 +59,8 @@ def _noise_source(noises, n_steps: int, x: torch.Tensor, generator):
 
 def ddpm_steps(model: Model, x_T: torch.Tensor, schedule: Schedule, *, noises: torch.Tensor | None = None,
                generator: torch.Generator | None = None, variance: str = "fixed_large",
-               clip_x0: float | None = None) -> Iterator[Step]:
-    """Algorithm 2, one step at a time, for t = T−1 … 0 (paper's T … 1).
+               clip_x0: float | None = None, prediction: str = "eps") -> Iterator[Step]:
+    """Algorithm 2, one step at a time, for t = T−1 … 0 (paper's T … 1), for a model predicting `prediction`.
 
     x_{t-1} = μ_θ(x_t, t) + σ_t·z with z = noises[t] (or a draw from `generator`) for t > 0, and no noise at
     t = 0. σ_t² = β_t ("fixed_large") or β̃_t ("fixed_small").
@@ -69,7 +69,7 @@ def ddpm_steps(model: Model, x_T: torch.Tensor, schedule: Schedule, *, noises: t
     x_t = x_T
     with torch.no_grad():
         for t in reversed(range(schedule.T)):
-            p = p_mean_variance(model, x_t, t, schedule, variance=variance, clip_x0=clip_x0)
+            p = p_mean_variance(model, x_t, t, schedule, variance=variance, clip_x0=clip_x0, prediction=prediction)
             x_prev = p.mean + p.variance**0.5 * z_at(t) if t > 0 else p.mean
             yield Step(t, x_t, p.x0_pred, p.eps_pred, x_prev)
             x_t = x_prev
@@ -103,10 +103,10 @@ def ddim_timesteps(T: int, steps: int, spacing: str = "trailing") -> list[int]:
 
 
 def ddim_step(model: Model, x_t: torch.Tensor, t: Timestep, t_prev: Timestep, schedule: Schedule, eta: float = 0.0,
-              noise: torch.Tensor | None = None, clip_x0: float | None = None) -> Step:
+              noise: torch.Tensor | None = None, clip_x0: float | None = None, prediction: str = "eps") -> Step:
     """One DDIM step (Song et al. 2021, eq. 12) from x_t at t to x_prev at t_prev < t; t_prev = −1 is the last step.
 
-    1. ε_θ(x_t, t) and x̂0 from it (eq. 15 of Ho et al.).
+    1. ε_θ(x_t, t) and x̂0 from the model, whatever it predicts (`model_predictions`; eq. 15 of Ho et al.).
     2. σ = η·√((1 − ᾱ_prev)/(1 − ᾱ_t))·√(1 − ᾱ_t/ᾱ_prev) (Song et al. eq. 16), with ᾱ_prev = 1 at t_prev = −1.
     3. x_prev = √ᾱ_prev·x̂0 + √(1 − ᾱ_prev − σ²)·ε_θ + σ·z, z = `noise` (needed only when σ > 0).
     t and t_prev are ints (one step for the whole batch) or (B,) long tensors (a step per example).
@@ -121,8 +121,7 @@ def ddim_step(model: Model, x_t: torch.Tensor, t: Timestep, t_prev: Timestep, sc
         raise ValueError(f"eta must lie in [0, 1]; got {eta}")
     alpha_bar = extract(schedule.alpha_bar, t, x_t)
     alpha_bar_prev = extract(torch.cat([schedule.alpha_bar.new_ones(1), schedule.alpha_bar]), t_prev + 1, x_t)  # 1 at −1
-    eps_pred = model(x_t, full_t(t, x_t))  # 1.
-    x0_pred = predict_x0_from_eps(x_t, t, eps_pred, schedule)
+    eps_pred, x0_pred = model_predictions(model, x_t, t, schedule, prediction)  # 1.
     if clip_x0 is not None:
         x0_pred = x0_pred.clamp(-clip_x0, clip_x0)
         eps_pred = predict_eps_from_x0(x_t, t, x0_pred, schedule)
@@ -137,7 +136,7 @@ def ddim_step(model: Model, x_t: torch.Tensor, t: Timestep, t_prev: Timestep, sc
 
 def ddim_steps(model: Model, x_T: torch.Tensor, schedule: Schedule, timesteps: list[int], eta: float = 0.0, *,
                noises: torch.Tensor | None = None, generator: torch.Generator | None = None,
-               clip_x0: float | None = None) -> Iterator[Step]:
+               clip_x0: float | None = None, prediction: str = "eps") -> Iterator[Step]:
     """DDIM over the ascending sub-sequence `timesteps`, run from its end by `ddim_step`; the step from
     timesteps[i] goes to timesteps[i − 1] (to −1, the data, for i = 0) with z = noises[i].
     η = 0 is deterministic; η = 1 with every timestep is DDPM with σ² = β̃.
@@ -151,7 +150,8 @@ def ddim_steps(model: Model, x_T: torch.Tensor, schedule: Schedule, timesteps: l
     with torch.no_grad():
         for i in reversed(range(len(timesteps))):
             t_prev = timesteps[i - 1] if i > 0 else -1
-            step = ddim_step(model, x_t, timesteps[i], t_prev, schedule, eta, z_at(i) if eta > 0 else None, clip_x0)
+            step = ddim_step(model, x_t, timesteps[i], t_prev, schedule, eta, z_at(i) if eta > 0 else None, clip_x0,
+                             prediction)
             yield step
             x_t = step.x_prev
 
@@ -175,14 +175,15 @@ def _run(steps: Iterator[Step], n_steps: int, return_trajectory: bool, progress:
 def sample_ddpm(model: Model, shape, schedule: Schedule, *, x_T: torch.Tensor | None = None,
                 noises: torch.Tensor | None = None, generator: torch.Generator | None = None,
                 variance: str = "fixed_large", clip_x0: float | None = None, return_trajectory: bool = False,
-                progress: Progress | None = None, device=None, dtype=torch.float32):
+                progress: Progress | None = None, device=None, dtype=torch.float32, prediction: str = "eps"):
     """Draw samples of `shape` (B, *S) by Algorithm 2. Returns x0, or (x0, Trajectory) with return_trajectory.
 
     Reproducible bit for bit given x_T and noises (T, *shape); otherwise both are drawn from `generator`
     (on its device) or from torch's global generator on `device`. `progress(done, T)` is called after each step.
     """
     x_T = _start(shape, schedule, x_T, generator, device, dtype)
-    steps = ddpm_steps(model, x_T, schedule, noises=noises, generator=generator, variance=variance, clip_x0=clip_x0)
+    steps = ddpm_steps(model, x_T, schedule, noises=noises, generator=generator, variance=variance, clip_x0=clip_x0,
+                       prediction=prediction)
     return _run(steps, schedule.T, return_trajectory, progress)
 
 
@@ -190,10 +191,11 @@ def sample_ddim(model: Model, shape, schedule: Schedule, steps: int = 50, eta: f
                 spacing: str = "trailing", timesteps: list[int] | None = None, x_T: torch.Tensor | None = None,
                 noises: torch.Tensor | None = None, generator: torch.Generator | None = None,
                 clip_x0: float | None = None, return_trajectory: bool = False, progress: Progress | None = None,
-                device=None, dtype=torch.float32):
+                device=None, dtype=torch.float32, prediction: str = "eps"):
     """Draw samples of `shape` by DDIM over `steps` timesteps placed by `spacing` (see `ddim_timesteps`), or over
     the given ascending `timesteps`."""
     timesteps = ddim_timesteps(schedule.T, steps, spacing) if timesteps is None else list(timesteps)
     x_T = _start(shape, schedule, x_T, generator, device, dtype)
-    run = ddim_steps(model, x_T, schedule, timesteps, eta, noises=noises, generator=generator, clip_x0=clip_x0)
+    run = ddim_steps(model, x_T, schedule, timesteps, eta, noises=noises, generator=generator, clip_x0=clip_x0,
+                     prediction=prediction)
     return _run(run, len(timesteps), return_trajectory, progress)

@@ -1,6 +1,9 @@
 """Training by Algorithm 1 of Ho et al. 2020: repeat { x0 ~ q(x0), t ~ U{0…T−1}, ε ~ N(0, I), gradient step on
 L_simple = ‖ε − ε_θ(√ᾱ_t·x0 + √(1 − ᾱ_t)·ε, t)‖² (eq. 14) }, with Adam and an EMA of the weights.
 
+`Trainer.step()` is one pass of that loop. `train()` drives it for the command line; the lab's Training page drives
+the same Trainer live, so both draw the same batches and reach the same weights.
+
     python -m reference.train --data moons --schedule cosine --T 1000 --steps 10000 --seed 0 \
         --out reference/weights/moons
 
@@ -21,6 +24,7 @@ import csv
 import json
 import math
 import shlex
+import threading
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
@@ -34,7 +38,8 @@ from .checkpoints import save_checkpoint
 from .data import TOY_DATASETS, load_digits_split, make_toy
 from .device import default_device
 from .evaluate import bits_per_dim, digit_quality, digits_classifier, sliced_wasserstein, support_precision
-from .losses import eps_loss
+from .diffusion import PREDICTIONS
+from .losses import simple_loss
 from .models import build_model
 from .sampling import sample_ddim, sample_ddpm
 from .schedules import Schedule
@@ -74,6 +79,7 @@ class TrainConfig:
     save_every: int = 1000  # steps between saves of the training state, a multiple of log_every
     evaluate: bool = True
     vae: str = ""  # data "latent" only: the VAE checkpoint (path without suffix) whose latents are the data
+    prediction: str = "eps"  # what the model learns to output: "eps", "x0" or "v" (reference.PREDICTIONS)
 
     def __post_init__(self):
         if self.data not in DATASETS:
@@ -92,6 +98,8 @@ class TrainConfig:
         if self.save_every % self.log_every:
             raise ValueError(f"save_every must be a multiple of log_every {self.log_every}; got {self.save_every}")
         Schedule.from_name(self.schedule, T=self.T)  # raises ValueError naming a bad schedule
+        if self.prediction not in PREDICTIONS:
+            raise ValueError(f"prediction must be one of {', '.join(PREDICTIONS)}; got {self.prediction!r}")
 
     @property
     def model_spec(self) -> tuple[str, dict]:
@@ -116,6 +124,8 @@ class TrainConfig:
             args += ["--save-every", str(self.save_every)]
         if not self.evaluate:
             args += ["--no-evaluate"]
+        if self.prediction != "eps":
+            args += ["--prediction", self.prediction]
         return shlex.join(args + ["--out", self.out])
 
 
@@ -177,6 +187,94 @@ def _load_state(path: Path, cfg: TrainConfig, model, ema, optimizer, generator) 
     return int(tensors["step"])
 
 
+_GLOBAL_RNG = threading.Lock()  # torch's global generator, which seeds the model's initial weights
+
+
+class Trainer:
+    """Algorithm 1 of Ho et al. (2020), one step at a time: `train()` runs it for the command line and the lab's
+    Training page runs it live, so both draw the same batches and reach the same weights.
+
+    Built from a TrainConfig: the training set x0 (`training_data`, on the CPU), the schedule, ε_θ initialised from
+    torch's generator seeded with cfg.seed, its EMA copy, Adam, and one CPU generator seeded with cfg.seed that draws
+    every x0, t and ε. `steps_done` counts the steps taken; `save_state` / `load_state` carry all of it to another
+    process, so that a resumed run equals an uninterrupted one.
+    """
+
+    def __init__(self, cfg: TrainConfig, device: torch.device | str | None = None,
+                 x0_all: torch.Tensor | None = None):
+        self.cfg = cfg
+        self.device = torch.device(device) if device is not None else default_device()
+        self.schedule = Schedule.from_name(cfg.schedule, T=cfg.T)
+        self.x0_all = training_data(cfg.data, cfg.vae) if x0_all is None else x0_all  # (N, *S), on the CPU
+        self.class_name, config = cfg.model_spec
+        # Seeded as torch.manual_seed(seed) would, but without reseeding the draws of anything else in the process
+        # (the lab serves many sessions from one process).
+        with _GLOBAL_RNG, torch.random.fork_rng(devices=[]):
+            torch.manual_seed(cfg.seed)
+            self.model = build_model(self.class_name, config).to(self.device)
+        self.ema = copy.deepcopy(self.model).requires_grad_(False)
+        self.optimizer = torch.optim.Adam(self.model.parameters(), lr=cfg.lr)
+        self.generator = torch.Generator().manual_seed(cfg.seed)
+        self.steps_done = 0
+        self.model.train()
+
+    def step(self) -> float:
+        """One step of Algorithm 1; returns L_simple (eq. 14), the batch's mean, as a float.
+
+        1. x0 ~ q(x0): cfg.batch_size rows of the training set; t ~ U{0…T−1} (code's t; the paper's is t + 1);
+           ε ~ N(0, I). All three from `self.generator`, in this order.
+        2. Adam on ∇_θ ‖ε − ε_θ(√ᾱ_t·x0 + √(1 − ᾱ_t)·ε, t)‖² (eq. 14), the gradient's norm clipped; a model of
+           x0 or v regresses that target instead (`simple_loss` with cfg.prediction).
+        3. EMA: θ_ema ← d·θ_ema + (1 − d)·θ with d = min(ema_decay, (1 + step)/(10 + step)).
+        """
+        cfg, step = self.cfg, self.steps_done
+        idx = torch.randint(len(self.x0_all), (cfg.batch_size,), generator=self.generator)  # 1.
+        t = torch.randint(cfg.T, (cfg.batch_size,), generator=self.generator)
+        x0 = self.x0_all[idx]  # (B, *S)
+        eps = torch.randn(x0.shape, generator=self.generator)
+        loss = simple_loss(self.model, x0.to(self.device), t.to(self.device), self.schedule,  # 2.
+                           eps.to(self.device), cfg.prediction).mean()
+        value = loss.item()
+        if not math.isfinite(value):
+            raise FloatingPointError(f"L_simple became {value} at step {step}; lower the learning rate (--lr)")
+        self.optimizer.zero_grad(set_to_none=True)
+        loss.backward()
+        torch.nn.utils.clip_grad_norm_(self.model.parameters(), CLIP_NORM)
+        self.optimizer.step()
+        decay = min(cfg.ema_decay, (1 + step) / (10 + step))  # 3.
+        with torch.no_grad():
+            for p_ema, p in zip(self.ema.parameters(), self.model.parameters()):
+                p_ema.lerp_(p, 1 - decay)
+        self.steps_done += 1
+        return value
+
+    def save_state(self, path: str | Path) -> None:
+        """Write model, EMA, Adam and generator state and `steps_done` to `path` (a .state.safetensors file)."""
+        _save_state(Path(path), self.cfg, self.steps_done, self.model, self.ema, self.optimizer, self.generator)
+
+    def load_state(self, path: str | Path) -> None:
+        """Continue from what `save_state` wrote; ValueError if it was saved with other settings (all but steps)."""
+        self.steps_done = _load_state(Path(path), self.cfg, self.model, self.ema, self.optimizer, self.generator)
+
+
+class LossLog:
+    """The loss log's rows, as `train()` writes them to `.loss.csv` and the Training page plots them: (step, the mean
+    L_simple of the steps since the previous row), one row every `every` steps and one at the last step."""
+
+    def __init__(self, every: int):
+        self.every = every
+        self.window: list[float] = []
+
+    def add(self, step: int, loss: float, last: bool = False) -> tuple[int, float] | None:
+        """Record the loss of step number `step` (counted from 1); returns the row it completes, if any."""
+        self.window.append(loss)
+        if step % self.every and not last:
+            return None
+        row = (step, sum(self.window) / len(self.window))
+        self.window = []
+        return row
+
+
 def _truncate_log(csv_path: Path, step: int) -> None:
     """Drop the loss-log rows past `step`, written after the state a resumed run continues from."""
     if not csv_path.is_file():
@@ -193,25 +291,28 @@ def _final_loss(csv_path: Path, log_every: int) -> float:
     return sum(last) / len(last)
 
 
-def evaluate(model, schedule: Schedule, data: str, seed: int, vae: str = "") -> tuple[float, dict]:
-    """(bits/dim on held-out data, the sample-quality figure) for a trained model in eval mode."""
+def evaluate(model, schedule: Schedule, data: str, seed: int, vae: str = "", prediction: str = "eps"
+             ) -> tuple[float, dict]:
+    """(bits/dim on held-out data, the sample-quality figure) for a trained model in eval mode, which outputs
+    `prediction`."""
     device = next(model.parameters()).device
     if data == "latent":
         return latent.evaluate_latent_ddpm(model, schedule, latent.load_vae(vae, device)[0], seed)
     generator = torch.Generator(device=device).manual_seed(seed)
     if data == "digits":
         x_test = load_digits_split().x_test[:DIGITS_BPD_N].to(device)
-        bpd = bits_per_dim(model, x_test, schedule, decoder="discrete", seed=seed, max_rows=8192, clip_x0=1.0)
+        bpd = bits_per_dim(model, x_test, schedule, decoder="discrete", seed=seed, max_rows=8192, clip_x0=1.0,
+                           prediction=prediction)
         # leading spacing: the shipped digits manifest was measured with it, before trailing became the default
         samples = sample_ddim(model, (DIGITS_SAMPLES, 1, 8, 8), schedule, steps=DIGITS_DDIM_STEPS, spacing="leading",
-                              generator=generator, clip_x0=1.0)
+                              generator=generator, clip_x0=1.0, prediction=prediction)
         quality = {"metric": "digits_classifier", "n_samples": DIGITS_SAMPLES,
                    "sampler": f"ddim, {DIGITS_DDIM_STEPS} steps, eta 0, x̂0 clipped to [-1, 1]", "sample_seed": seed,
                    **digit_quality(samples, digits_classifier())}
         return bpd, quality
     heldout = make_toy(data, TOY_HELDOUT_N, seed=TOY_HELDOUT_SEED).to(device)
-    bpd = bits_per_dim(model, heldout, schedule, decoder="continuous", seed=seed)
-    samples = sample_ddpm(model, heldout.shape, schedule, generator=generator)
+    bpd = bits_per_dim(model, heldout, schedule, decoder="continuous", seed=seed, prediction=prediction)
+    samples = sample_ddpm(model, heldout.shape, schedule, generator=generator, prediction=prediction)
     gaussian = torch.randn(heldout.shape, generator=torch.Generator().manual_seed(seed))
     quality = {"metric": "sliced_wasserstein", "n_samples": TOY_HELDOUT_N, "sampler": "ddpm, fixed_large",
                "sample_seed": seed, "heldout_seed": TOY_HELDOUT_SEED,
@@ -223,27 +324,23 @@ def evaluate(model, schedule: Schedule, data: str, seed: int, vae: str = "") -> 
 
 
 def train(cfg: TrainConfig, resume: bool = False, progress: bool = True) -> dict:
-    """Run Algorithm 1 for cfg.steps steps (continuing from the saved state with `resume`); returns the manifest.
+    """Run Algorithm 1 for cfg.steps steps of `Trainer.step` (continuing from the saved state with `resume`);
+    returns the manifest.
 
-    1. Seed: torch.manual_seed(seed) initialises the model; a CPU generator seeded with `seed` draws every batch.
-    2. Each step: x0 from the training set, t ~ U{0…T−1}, ε ~ N(0, I); Adam on the mean L_simple (eq. 14).
-    3. EMA: θ_ema ← d·θ_ema + (1 − d)·θ with d = min(ema_decay, (1 + step)/(10 + step)).
-    4. Save the EMA weights and the manifest (with bits/dim and sample quality unless cfg.evaluate is off).
+    1. The Trainer: model initialised from seed, EMA, Adam, the generator that draws every batch; with `resume`,
+       its state as saved.
+    2. Its steps, to cfg.steps: the loss log every log_every steps, the state every save_every.
+    3. Save the state, then the EMA weights and the manifest (with bits/dim and sample quality unless cfg.evaluate
+       is off).
     """
     if cfg.threads:
         torch.set_num_threads(cfg.threads)
-    device = default_device()
     paths = _paths(cfg.out)
-    schedule = Schedule.from_name(cfg.schedule, T=cfg.T)
-    x0_all = training_data(cfg.data, cfg.vae)  # (N, *S), on the CPU
-
-    torch.manual_seed(cfg.seed)  # 1.
-    class_name, config = cfg.model_spec
-    model = build_model(class_name, config).to(device)
-    ema = copy.deepcopy(model).requires_grad_(False)
-    optimizer = torch.optim.Adam(model.parameters(), lr=cfg.lr)
-    generator = torch.Generator().manual_seed(cfg.seed)
-    start = _load_state(paths["state"], cfg, model, ema, optimizer, generator) if resume else 0
+    torch.manual_seed(cfg.seed)  # torch's global generator draws dropout's masks (a UNet's dropout > 0, none shipped)
+    trainer = Trainer(cfg)  # 1.
+    if resume:
+        trainer.load_state(paths["state"])
+    start = trainer.steps_done
     if start > cfg.steps:
         raise ValueError(f"--steps {cfg.steps} is below the {start} steps the saved state has already run")
 
@@ -252,37 +349,23 @@ def train(cfg: TrainConfig, resume: bool = False, progress: bool = True) -> dict
         _truncate_log(paths["csv"], start)
     else:
         paths["csv"].write_text("step,loss\n")
-    window: list[float] = []
-    model.train()
+    loss_log = LossLog(cfg.log_every)
     with paths["csv"].open("a") as log:
-        for step in tqdm(range(start, cfg.steps), initial=start, total=cfg.steps, disable=not progress,
-                         desc=f"train {cfg.data}"):
-            idx = torch.randint(len(x0_all), (cfg.batch_size,), generator=generator)  # 2.
-            t = torch.randint(cfg.T, (cfg.batch_size,), generator=generator)
-            x0 = x0_all[idx]
-            eps = torch.randn(x0.shape, generator=generator)
-            loss = eps_loss(model, x0.to(device), t.to(device), schedule, eps.to(device)).mean()
-            if not math.isfinite(loss.item()):
-                raise FloatingPointError(f"L_simple became {loss.item()} at step {step}; lower --lr")
-            optimizer.zero_grad(set_to_none=True)
-            loss.backward()
-            torch.nn.utils.clip_grad_norm_(model.parameters(), CLIP_NORM)
-            optimizer.step()
-            decay = min(cfg.ema_decay, (1 + step) / (10 + step))  # 3.
-            with torch.no_grad():
-                for p_ema, p in zip(ema.parameters(), model.parameters()):
-                    p_ema.lerp_(p, 1 - decay)
-            window.append(loss.item())
-            if (step + 1) % cfg.log_every == 0 or step + 1 == cfg.steps:
-                log.write(f"{step + 1},{sum(window) / len(window):.6f}\n")
-                window = []
-            if (step + 1) % cfg.save_every == 0 and step + 1 < cfg.steps:
+        for _ in tqdm(range(start, cfg.steps), initial=start, total=cfg.steps, disable=not progress,
+                      desc=f"train {cfg.data}"):
+            loss = trainer.step()  # 2.
+            step = trainer.steps_done
+            row = loss_log.add(step, loss, last=step == cfg.steps)
+            if row is not None:
+                log.write(f"{row[0]},{row[1]:.6f}\n")
+            if step % cfg.save_every == 0 and step < cfg.steps:
                 log.flush()
-                _save_state(paths["state"], cfg, step + 1, model, ema, optimizer, generator)
-    _save_state(paths["state"], cfg, cfg.steps, model, ema, optimizer, generator)
+                trainer.save_state(paths["state"])
+    trainer.save_state(paths["state"])  # 3.
 
-    ema.eval()  # 4.
-    bpd, quality = evaluate(ema, schedule, cfg.data, cfg.seed, cfg.vae) if cfg.evaluate else (None, None)
+    ema = trainer.ema.eval()
+    bpd, quality = (evaluate(ema, trainer.schedule, cfg.data, cfg.seed, cfg.vae, cfg.prediction) if cfg.evaluate
+                    else (None, None))
     heldout_text = (f"first {DIGITS_BPD_N} test digits, discrete 8-bit decoder, x̂0 clipped to [-1, 1]" if cfg.data == "digits"
                     else latent.HELDOUT_TEXT if cfg.data == "latent"
                     else f"make_toy(n={TOY_HELDOUT_N}, seed={TOY_HELDOUT_SEED}), continuous decoder")
@@ -291,10 +374,12 @@ def train(cfg: TrainConfig, resume: bool = False, progress: bool = True) -> dict
                 "ema_decay": cfg.ema_decay, "command": cfg.command(),
                 "final_loss": _final_loss(paths["csv"], cfg.log_every), "bits_per_dim": bpd,
                 "bits_per_dim_data": heldout_text,
-                "quality": quality, "trained_on": str(device)}
+                "quality": quality, "trained_on": str(trainer.device)}
     if cfg.data == "latent":
-        manifest["latent"] = latent.latent_manifest(cfg.vae, x0_all)
-    return save_checkpoint(ema, class_name, manifest, paths["stem"])
+        manifest["latent"] = latent.latent_manifest(cfg.vae, trainer.x0_all)
+    if cfg.prediction != "eps":
+        manifest["prediction"] = cfg.prediction  # absent means ε (Checkpoint.prediction)
+    return save_checkpoint(ema, trainer.class_name, manifest, paths["stem"])
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -317,6 +402,8 @@ def main(argv: list[str] | None = None) -> None:
                         help="skip bits/dim and sample quality (the manifest then records null)")
     parser.add_argument("--vae", default="", help="with --data latent: the VAE checkpoint whose latents to model, "
                         "e.g. reference/weights/latent/vae_z2 (trained by python -m reference.train_vae)")
+    parser.add_argument("--prediction", default="eps", choices=PREDICTIONS,
+                        help="what the model outputs and regresses: ε (Ho et al.), x0, or v (Salimans & Ho 2022)")
     parser.add_argument("--out", required=True, help="checkpoint path without suffix, e.g. reference/weights/moons")
     parser.add_argument("--resume", action="store_true", help="continue from <out>.state.safetensors")
     args = vars(parser.parse_args(argv))

@@ -303,3 +303,39 @@ def test_network_page(page, url, shots):
     wait_for_change(page, '[data-testid="stMetricValue"]', before, nth=nth)
     wait_for_plots(page, 5)
     no_exception(page)
+
+
+LOSS_POINTS = """() => {
+    const d = document.querySelector('[data-testid="stVegaLiteChart"] .mark-line path')?.getAttribute('d');
+    return d ? d.split('L').length : 0; }"""  # the points of the training loss's line
+
+
+def test_training_page(page, url, shots):
+    """Does Start train live in the browser, the loss curve's trace growing between redraws, and does Stop hold
+    the step count still?"""
+    page.goto(f"{url}/training")
+    wait_for_plots(page, 1)  # the data, before Start
+    no_exception(page)
+    assert page.locator(".katex").count() >= 3  # Algorithm 1 and the text's symbols, rendered
+    total = page.get_by_label("total steps")
+    total.fill("20000")
+    total.press("Enter")
+    settle(page)
+    page.get_by_role("button", name="Start").click()
+    page.wait_for_function(f"({LOSS_POINTS})() >= 3", timeout=60_000)
+    first = page.evaluate(LOSS_POINTS)
+    page.evaluate("() => { window.lossChart = document.querySelector('[data-testid=\"stVegaLiteChart\"] svg'); }")
+    page.wait_for_function(f"({LOSS_POINTS})() > {first} + 5", timeout=60_000)  # grown by a later redraw
+    assert page.evaluate("() => document.contains(window.lossChart)")  # redrawn in place, not mounted anew
+    no_exception(page)
+    page.screenshot(path=shots / "training_live.png")
+    page.get_by_role("button", name="Stop").click()
+    page.wait_for_function("() => [...document.querySelectorAll('button')].some(b => b.innerText === 'Resume' "
+                           "&& !b.disabled)", timeout=30_000)
+    settle(page)
+    step = page.locator('[data-testid="stMetricValue"]').first.inner_text()
+    page.wait_for_timeout(1500)
+    assert page.locator('[data-testid="stMetricValue"]').first.inner_text() == step
+    assert page.evaluate(LOSS_POINTS) > first + 5
+    no_exception(page)
+    page.screenshot(path=shots / "training_stopped.png")

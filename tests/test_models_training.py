@@ -9,7 +9,7 @@ import torch
 from safetensors.torch import load_file
 
 from reference.checkpoints import load_checkpoint
-from reference.train import TrainConfig, main, train
+from reference.train import LossLog, TrainConfig, Trainer, main, train
 
 SHORT = {"data": "moons", "schedule": "cosine", "T": 50, "batch_size": 32, "evaluate": False}
 
@@ -104,15 +104,15 @@ def test_resume_after_interruption_equals_uninterrupted_run(tmp_path, monkeypatc
 
     train(TrainConfig(**SHORT, steps=40, out=str(tmp_path / "straight")), progress=False)
     calls = {"n": 0}
-    real_eps_loss = train_module.eps_loss
+    real_loss = train_module.simple_loss
 
     def dies_at_step_33(*args, **kwargs):
         calls["n"] += 1
         if calls["n"] > 33:
             raise KeyboardInterrupt
-        return real_eps_loss(*args, **kwargs)
+        return real_loss(*args, **kwargs)
 
-    monkeypatch.setattr(train_module, "eps_loss", dies_at_step_33)
+    monkeypatch.setattr(train_module, "simple_loss", dies_at_step_33)
     with pytest.raises(KeyboardInterrupt):
         train(TrainConfig(**SHORT, steps=40, save_every=20, out=str(tmp_path / "killed")), progress=False)
     monkeypatch.undo()
@@ -120,3 +120,51 @@ def test_resume_after_interruption_equals_uninterrupted_run(tmp_path, monkeypatc
     train(TrainConfig(**SHORT, steps=40, save_every=20, out=str(tmp_path / "killed")), resume=True, progress=False)
     _assert_same(_weights(tmp_path / "straight"), _weights(tmp_path / "killed"))
     assert (tmp_path / "straight.loss.csv").read_text() == (tmp_path / "killed.loss.csv").read_text()
+
+
+# --- one loop for the command line and the Training page: Trainer.step ------------------------------------------
+
+
+def test_train_is_trainer_steps(tmp_path):
+    """Do 40 steps of train() and 40 calls of Trainer.step give the same EMA weights and the same loss-log rows?"""
+    cfg = TrainConfig(**SHORT, steps=40, seed=4, out=str(tmp_path / "cli"))
+    train(cfg, progress=False)
+    trainer, log, rows = Trainer(cfg), LossLog(cfg.log_every), []
+    for _ in range(cfg.steps):
+        loss = trainer.step()
+        row = log.add(trainer.steps_done, loss, last=trainer.steps_done == cfg.steps)
+        rows += [] if row is None else [f"{row[0]},{row[1]:.6f}"]
+    assert trainer.steps_done == 40
+    _assert_same(_weights(tmp_path / "cli"), {k: v.cpu().contiguous() for k, v in trainer.ema.state_dict().items()})
+    assert (tmp_path / "cli.loss.csv").read_text().splitlines()[1:] == rows
+
+
+def test_trainer_resumed_from_its_state_equals_uninterrupted(tmp_path):
+    """Stopped at step 25 and saved, does a fresh Trainer loaded from that state reach step 40 with the model, EMA,
+    Adam moments and generator of 40 uninterrupted steps, and log the same losses?"""
+    cfg = TrainConfig(**SHORT, steps=40, out=str(tmp_path / "run"))
+    straight = Trainer(cfg)
+    straight_losses = [straight.step() for _ in range(40)]
+    first = Trainer(cfg)
+    losses = [first.step() for _ in range(25)]
+    first.save_state(tmp_path / "run.state.safetensors")
+    second = Trainer(cfg)
+    second.load_state(tmp_path / "run.state.safetensors")
+    assert second.steps_done == 25
+    losses += [second.step() for _ in range(15)]
+    assert losses == straight_losses
+    for a, b in ((straight.model, second.model), (straight.ema, second.ema)):
+        _assert_same(a.state_dict(), b.state_dict())
+    for a, b in zip(straight.optimizer.state.values(), second.optimizer.state.values()):
+        _assert_same(a, b)
+    assert torch.equal(straight.generator.get_state(), second.generator.get_state())
+
+
+def test_trainer_leaves_the_global_generator_alone():
+    """Does building a Trainer (seeded weights) leave torch's global generator where it was, for the lab's other
+    sessions?"""
+    torch.manual_seed(123)
+    expected = torch.rand(4)
+    torch.manual_seed(123)
+    Trainer(TrainConfig(**SHORT, steps=1, out="unused"))
+    assert torch.equal(torch.rand(4), expected)

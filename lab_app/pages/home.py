@@ -21,6 +21,10 @@ PAGES = [  # (file, icon, what it shows), in the course's order
      r"model; $\sigma^2 = \beta$ against $\tilde\beta$; the eq. 12 weight that $L_\text{simple}$ drops."),
     ("mhvae.py", ":material/layers:", "**Diffusion as a hierarchical VAE**: the three restrictions that turn a "
      "Markovian hierarchical VAE into DDPM, term by term (Luo 2022)."),
+    ("training.py", ":material/model_training:", r"**Training (Algorithm 1)**: train a toy $\varepsilon_\theta$ live, "
+     r"with its $L_\text{simple}$ curve (eq. 14), samples every $N$ steps, Stop and Resume."),
+    ("predictions.py", ":material/swap_horiz:", r"**x₀, ε or v**: three targets, one $p_\theta$; what each loss "
+     r"weighs at each $t$ against the bound, and models trained on each, measured."),
     ("sampling.py", ":material/scatter_plot:", r"**Sampling**: Algorithm 2 and DDIM step by step, with $x_t$ and the "
      r"model's $\hat x_0$ along the way."),
     ("network.py", ":material/account_tree:", "**The network**: the digits model's U-Net from its module tree, the "
