@@ -4,6 +4,7 @@ import os
 import streamlit as st
 import torch
 
+from lab_app import warmup
 from reference import device_name
 
 
@@ -12,6 +13,7 @@ def run() -> None:
     # The lab's models are small and every student session computes in its own thread: one torch thread each keeps
     # OpenMP workers from spinning against each other (12× faster sampling on a busy 2-core machine; README "The lab").
     torch.set_num_threads(int(os.environ.get("DDPM_LAB_THREADS", "1")))
+    warmup.start()  # once per server process: the pages' defaults, computed in the background (lab_app/warmup.py)
     page = st.navigation([
         st.Page("lab_app/pages/home.py", title="Home", icon=":material/home:", default=True),
         st.Page("lab_app/pages/schedule.py", title="Schedule design", icon=":material/show_chart:"),
@@ -22,8 +24,10 @@ def run() -> None:
         st.Page("lab_app/pages/predictions.py", title="x₀, ε or v", icon=":material/swap_horiz:"),
         st.Page("lab_app/pages/training.py", title="Training (Algorithm 1)", icon=":material/model_training:"),
         st.Page("lab_app/pages/sampling.py", title="Sampling", icon=":material/scatter_plot:"),
+        st.Page("lab_app/pages/conditioning.py", title="Conditioning and guidance", icon=":material/tune:"),
         st.Page("lab_app/pages/network.py", title="The network", icon=":material/account_tree:"),
         st.Page("lab_app/pages/latent.py", title="Latent diffusion", icon=":material/compress:"),
+        st.Page("lab_app/pages/families.py", title="VAE, GAN, flow and diffusion", icon=":material/compare:"),
     ])
     st.sidebar.caption(f"Computing on: **{device_name()}**")
     page.run()

@@ -1,13 +1,16 @@
-"""The only module with st.cache_* decorators: models by checkpoint name, arrays by primitive arguments.
+"""The only module with st.cache_* decorators: arrays by primitive arguments, and the process's one compute service.
 
 Each cached function calls the reference and hands back NumPy arrays for lab_app/figures.py. A schedule travels as
 a `ScheduleSpec`, a tuple of primitives: ("linear", T, (("beta_end", 0.02),), zero_terminal_snr),
-("list", text) for a typed β list or ("file", filename, data) for an upload.
+("list", text) for a typed β list or ("file", filename, data) for an upload. Samples and bounds go through the
+compute service (lab_app/compute/), which queues, batches and keeps them for every session; shipped models and the
+digits are loaded once per process there (`lab_app.compute.jobs`). Every cache has max_entries; none has a ttl,
+which would expire the warm-up's defaults (lab_app/warmup.py) in the middle of a lecture.
 """
 from __future__ import annotations
 
 import time
-from typing import Callable
+from typing import Any, Callable
 
 import numpy as np
 import streamlit as st
@@ -17,7 +20,9 @@ import reference
 from reference import checkpoints, data
 from reference import evaluate as quality, latent
 from reference import network
-from reference.train import TOY_HELDOUT_SEED
+
+from lab_app.compute import BoundRequest, ComputeService, SampleRequest, Ticket, jobs
+from lab_app.training_run import TrainingSlots
 
 ScheduleSpec = tuple
 Progress = Callable[[int, int], None]
@@ -65,10 +70,9 @@ def toy_data(name: str, n: int, seed: int) -> np.ndarray:
     return data.make_toy(name, n, seed).numpy()
 
 
-@st.cache_resource(show_spinner=False)
 def digits_split() -> data.DigitsSplit:
-    """The digits' fixed train/test split, (N, 1, 8, 8) in [−1, 1]."""
-    return data.load_digits_split()
+    """The digits' fixed train/test split, (N, 1, 8, 8) in [−1, 1], loaded once per process."""
+    return jobs.digits_split()
 
 
 def _q_sample(x0: torch.Tensor, spec: ScheduleSpec, t: int, seed: int) -> np.ndarray:
@@ -88,10 +92,40 @@ def noised_digits(spec: ScheduleSpec, n: int, t: int, seed: int) -> np.ndarray:
     return _q_sample(digits_split().x_test[:n], spec, t, seed)[:, 0]
 
 
-@st.cache_resource(show_spinner=False)
 def checkpoint(name: str) -> checkpoints.Checkpoint:
-    """A shipped model in eval mode on the lab's device, loaded once per name and never mutated."""
-    return checkpoints.load_checkpoint(name, device=reference.default_device())
+    """A shipped model in eval mode on the lab's device, loaded once per process and name, and never mutated."""
+    return jobs.checkpoint(name)
+
+
+@st.cache_resource(max_entries=1, show_spinner=False)
+def compute_service() -> ComputeService:
+    """The process's one compute service: in-process threads, or the Dask cluster DDPM_LAB_DASK_SCHEDULER names."""
+    return ComputeService.from_environment()
+
+
+@st.cache_resource(max_entries=1, show_spinner=False)
+def training_slots() -> TrainingSlots:
+    """The process's training slots: how many Training-page runs may step at once (lab_app/training_run.py)."""
+    return TrainingSlots.from_environment()
+
+
+@st.cache_resource(max_entries=512, show_spinner=False)
+def figure(key: tuple, _build: Callable[[], Any]) -> Any:
+    """The plotly figure `_build()` makes, built once per process for `key` and shared by every session: a page's
+    rerun then only serialises it. `key` holds every primitive the figure depends on (the arguments of the cached
+    arrays it draws, its labels and options), starting with its name. Never mutated: st.plotly_chart copies it."""
+    return _build()
+
+
+def _wait(ticket: Ticket, progress: Progress | None) -> dict:
+    """The ticket's result, reporting progress(done, total, x0_pred) while it runs."""
+    try:
+        while not ticket.wait(0.2):
+            if progress is not None and ticket.total:
+                progress(ticket.done, ticket.total, ticket.preview)
+        return ticket.value()
+    finally:
+        ticket.release()
 
 
 def is_image_model(name: str) -> bool:
@@ -101,10 +135,7 @@ def is_image_model(name: str) -> bool:
 
 def _held_out(name: str, n: int) -> torch.Tensor:
     """n held-out examples of the checkpoint's data: digits' test split, or toy points from an unused seed."""
-    ckpt = checkpoint(name)
-    if is_image_model(name):
-        return digits_split().x_test[:n]
-    return data.make_toy(ckpt.manifest["data"], n, seed=TOY_HELDOUT_SEED)
+    return jobs.held_out(name, n)
 
 
 @st.cache_data(max_entries=32, show_spinner=False)
@@ -113,39 +144,15 @@ def held_out(name: str, n: int) -> np.ndarray:
     return _held_out(name, n).numpy()
 
 
-def _decoding(name: str) -> dict:
-    """Digits live on [−1, 1] and an 8-bit grid: clip x̂0 and use the discrete decoder (eq. 13)."""
-    if is_image_model(name):
-        return {"clip_x0": 1.0}
-    return {"clip_x0": None}
-
-
-# DDIM from t = T: the shipped schedules end at ᾱ_T ≈ 2.4e-9, so x̂0 = (x_T − √(1 − ᾱ_T)·ε_θ)/√ᾱ_T (eq. 15)
-# magnifies the model's ε error about 20 000-fold at the first step of trailing spacing. Every toy set lies within
-# ±2.2, so DDIM clips the toys' x̂0 to ±TOY_DDIM_CLIP as it clips the digits' to their range.
-TOY_DDIM_CLIP = 4.0
-
-
 def ddim_clip(name: str) -> float:
-    """The range DDIM clips a shipped model's x̂0 to (see TOY_DDIM_CLIP)."""
-    return _decoding(name)["clip_x0"] or TOY_DDIM_CLIP
+    """The range DDIM clips a shipped model's x̂0 to, from its manifest (`Checkpoint.sampling`)."""
+    return checkpoint(name).sampling.ddim_clip_x0
 
 
-@st.cache_data(max_entries=32, show_spinner=False)
 def bound(name: str, n: int, variance: str, seed: int, _progress: Progress | None = None) -> dict:
-    """Every term of the bound (eq. 5) on n held-out examples, summarised by `reference.summarize_bound`, with the
-    total's standard error over the n examples."""
-    ckpt = checkpoint(name)
-    x0 = _held_out(name, n).to(reference.default_device())
-    decoder = "discrete" if is_image_model(name) else "continuous"
-    start = time.perf_counter()
-    vlb = reference.vlb_terms(ckpt.model, x0, ckpt.schedule.to(x0.device), variance=variance, decoder=decoder,
-                              seed=seed, progress=_progress, prediction=ckpt.prediction, **_decoding(name))
-    summary = reference.summarize_bound(vlb)
-    return {"per_term": summary.per_term.cpu().numpy(), "cumulative": summary.cumulative.cpu().numpy(),
-            "total": summary.total, "total_se": summary.total_se, "reconstruction": summary.reconstruction,
-            "denoising": summary.denoising, "prior": summary.prior, "n": summary.n, "dims": vlb.dims,
-            "seconds": time.perf_counter() - start}
+    """Every term of the bound (eq. 5) on n held-out examples, through the compute service (lab_app.compute.jobs.bound:
+    `reference.summarize_bound` with the total's standard error), waiting for it."""
+    return _wait(compute_service().submit(BoundRequest(name, n, variance, seed)), _progress)
 
 
 @st.cache_data(max_entries=32, show_spinner=False)
@@ -156,47 +163,14 @@ def weight_over_simple(name: str, variance: str) -> np.ndarray:
     return reference.eps_weight_over_simple(ckpt.schedule, variance, dims)[1:].numpy()
 
 
-@st.cache_data(max_entries=16, show_spinner=False)
 def samples(name: str, sampler: str, n: int, seed: int, ddim_steps: int, spacing: str, eta: float, variance: str,
             frames: int = 101, _progress: Progress | None = None) -> dict:
-    """Samples from a shipped model by DDPM (Algorithm 2) or DDIM (`ddim_steps` placed by `spacing`, see
-    `reference.ddim_timesteps`), read step by step from the reference's step generator, keeping `frames` evenly
-    spaced steps of the trajectory.
-
-    Returns the final samples (n, *S), the trajectory's x_t (F + 1, n, *S, the sample last) and x0_pred (F, n, *S)
-    at the 0-indexed `timesteps` (F,), the seconds sampling took and the device. `_progress(done, total, x0_pred)`
-    sees every step's x̂0, for a live preview.
-    """
-    ckpt = checkpoint(name)
-    device = reference.default_device()
-    generator = torch.Generator(device=device).manual_seed(seed)
-    sched = ckpt.schedule.to(device)
-    x_T = torch.randn((n, *_held_out(name, 1).shape[1:]), generator=generator, device=device)
-    if sampler == "DDPM":
-        steps = reference.ddpm_steps(ckpt.model, x_T, sched, generator=generator, variance=variance,
-                                     prediction=ckpt.prediction, **_decoding(name))
-        total = sched.T
-    else:
-        timesteps = reference.ddim_timesteps(sched.T, ddim_steps, spacing)
-        steps = reference.ddim_steps(ckpt.model, x_T, sched, timesteps, eta, generator=generator,
-                                     clip_x0=ddim_clip(name), prediction=ckpt.prediction)
-        total = len(timesteps)
-    keep = set(np.linspace(0, total - 1, min(frames, total)).round().astype(int).tolist())
-    kept_t, x_t, x0_pred = [], [], []
-    start = time.perf_counter()
-    for i, step in enumerate(steps):
-        if i in keep:
-            kept_t.append(step.t)
-            x_t.append(step.x_t.cpu().numpy())
-            x0_pred.append(step.x0_pred.cpu().numpy())
-        if _progress is not None:
-            _progress(i + 1, total, step.x0_pred)
-    if device.type == "cuda":
-        torch.cuda.synchronize()
-    seconds = time.perf_counter() - start
-    x0 = step.x_prev.cpu().numpy()
-    return {"x0": x0, "timesteps": kept_t, "x_t": np.stack(x_t + [x0]), "x0_pred": np.stack(x0_pred),
-            "seconds": seconds, "device": reference.device_name(device)}
+    """Samples from a shipped model by DDPM (Algorithm 2) or DDIM, through the compute service (`SampleRequest`,
+    lab_app.compute.jobs.sample_batch), waiting for them: the final samples (n, *S), the trajectory's x_t
+    (F + 1, n, *S) and x0_pred (F, n, *S) at the 0-indexed `timesteps` (F,), the seconds, the batch size and the
+    device. `_progress(done, total, x0_pred)` sees the latest step's x̂0, for a live preview."""
+    request = SampleRequest(name, sampler, n, seed, ddim_steps, spacing, eta, variance, frames)
+    return _wait(compute_service().submit(request), _progress)
 
 
 # --- Forward process page: the chain of eq. 2 beside the jump of eq. 4 ---------------------------------------------
@@ -317,19 +291,19 @@ def posterior_1d(spec: ScheduleSpec, x0: float, x_t: float, t: int) -> dict:
 # --- latent diffusion (lab_app/pages/latent.py) -------------------------------------------------------------------
 
 
-@st.cache_resource(show_spinner=False)
+@st.cache_resource(max_entries=len(latent.LATENT_DIMS), show_spinner=False)
 def latent_pair(latent_dim: int) -> latent.LatentDiffusion:
     """A shipped VAE and the DDPM on its standardised latents, in eval mode, loaded once per latent size."""
     return latent.load_latent_diffusion(latent_dim, device=reference.default_device())
 
 
-@st.cache_resource(show_spinner=False)
+@st.cache_resource(max_entries=1, show_spinner=False)
 def digits_judge():
     """The digits classifier whose confidence every digits manifest records (reference.evaluate.digits_classifier)."""
     return quality.digits_classifier()
 
 
-@st.cache_data(show_spinner=False)
+@st.cache_data(max_entries=1, show_spinner=False)
 def real_digits_quality() -> dict:
     """The classifier's figures on the real test digits, the ceiling for generated ones."""
     return quality.digit_quality(digits_split().x_test, digits_judge())

@@ -1,5 +1,6 @@
 """Run a cached computation in a worker thread while the page draws a progress bar from its progress(done, total),
-and, when asked, a live preview of the latest value it reports as progress(done, total, value).
+and, when asked, a live preview of the latest value it reports as progress(done, total, value); or follow a compute
+service ticket, with its place in the queue (`follow`).
 
 Streamlit records every element a cached function touches, to replay it on a cache hit; a bar created on the page
 and advanced from inside the function cannot be replayed. So the function only records (done, total), and the
@@ -11,6 +12,8 @@ import threading
 from typing import Any, Callable
 
 import streamlit as st
+
+from lab_app.compute import Ticket
 
 PREVIEW_EVERY_S = 0.6  # how often the bar and the preview are redrawn; plotly needs a few hundred ms to draw
 
@@ -51,3 +54,37 @@ def with_progress(fn: Callable[..., Any], *args, label: str, preview: Callable[[
     if state["error"] is not None:
         raise state["error"]
     return state["result"], state["done"] > 0
+
+
+def follow(ticket: Ticket, *, label: str, preview: Callable[[Any], Any] | None = None) -> tuple[dict, bool]:
+    """Wait for a compute-service ticket: while queued, how many requests are ahead of this one; while running, a
+    progress bar (and the live preview of the model's current x̂0). Returns (its result, whether it was computed for
+    this wait rather than kept). A rerun that interrupts the wait releases the ticket, so that a request nobody
+    waits for any more leaves the queue."""
+    computed = not ticket.finished
+    if computed and not ticket.wait(0.05):
+        status, bar = st.empty(), st.empty()
+        slot = st.columns(3)[0].empty() if preview is not None else None
+        frame = 0
+        try:
+            while not ticket.wait(PREVIEW_EVERY_S):
+                if ticket.state == "queued":
+                    ahead = ticket.ahead
+                    status.info(f"{label}: {ahead} request{'' if ahead == 1 else 's'} ahead of yours in the queue…")
+                    continue
+                status.empty()
+                shared = f" (one run for {ticket.batch} requests)" if ticket.batch > 1 else ""
+                if ticket.total:
+                    bar.progress(min(1.0, ticket.done / ticket.total),
+                                 text=f"{label}: {ticket.done} of {ticket.total}{shared}")
+                else:
+                    bar.progress(0.0, text=f"{label}: running on the cluster{shared}")
+                if slot is not None and ticket.preview is not None:
+                    frame += 1
+                    slot.plotly_chart(preview(ticket.preview), key=f"preview-{label}-{frame}")
+        finally:
+            ticket.release()
+        for element in (status, bar, slot):
+            if element is not None:
+                element.empty()
+    return ticket.value(), computed

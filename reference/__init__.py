@@ -12,13 +12,14 @@ Shapes: x0, x_t, eps are (B, *S); t is an int or a (B,) long tensor on x's devic
 from .analytic import (GaussianOptimalEps, GridPosterior, PosteriorCheck, gaussian_nll, posterior_check_1d,
                        posterior_on_grid)
 from .checkpoints import Checkpoint, available_checkpoints, load_checkpoint
-from .data import TOY_DATASETS, DigitsSplit, load_digits_split, make_toy
+from .data import TOY_DATASETS, DigitsSplit, load_digits_split, make_labelled_toy, make_toy
 from .device import default_device, device_name
 from .diffusion import (PREDICTIONS, PMeanVariance, model_predictions, p_mean_variance, predict_eps_from_v,
                         predict_eps_from_x0, predict_x0_from_eps, predict_x0_from_v, q_mean_variance,
                         q_posterior_mean_variance, q_sample, v_from_x0_eps)
 from .forward import (Moments, chain_moments, marginal_moments, moments, moments_gap, q_chain, q_step_sample,
                       standardize, unscaled_step_sample)
+from .guidance import guided_model
 from .inspection import (PRIOR_NEGLIGIBLE_BITS, BoundSummary, PriorMatching, TerminalSignal, eps_weight_over_simple,
                          log_snr, loss_weight_on_eps, prior_matching, summarize_bound, terminal_signal)
 from .losses import (VLBTerms, discretized_gaussian_log_likelihood, eps_loss, eps_weight, gaussian_log_likelihood,
@@ -45,4 +46,5 @@ __all__ = [
     "available_checkpoints", "load_checkpoint", "Checkpoint",
     "q_step_sample", "unscaled_step_sample", "q_chain", "moments", "Moments", "chain_moments", "marginal_moments",
     "moments_gap", "standardize", "posterior_on_grid", "GridPosterior", "posterior_check_1d", "PosteriorCheck",
+    "make_labelled_toy", "guided_model",
 ]

@@ -2,7 +2,8 @@
 
 The manifest records what is needed to rebuild and trust the weights: the data, the schedule (name, params, T),
 the model class and its config dict, the parameter count, the training command, steps and seed, the final loss,
-bits/dim on held-out data, the sample-quality figure, and the sha256 of the weights file. Loading checks the file
+bits/dim on held-out data, the sample-quality figure, the decoding choices ("sampling", see `Sampling`) and the
+sha256 of the weights file. Loading checks the file
 against the manifest (hash, tensor names and shapes) before building anything, and never unpickles.
 """
 from __future__ import annotations
@@ -26,6 +27,53 @@ MANIFEST_KEYS = ("data", "schedule", "T", "model", "param_count", "steps", "seed
                  "bits_per_dim", "quality", "sha256")
 
 
+TOY_DDIM_CLIP = 4.0  # every 2-D set lies within ±2.2; see Sampling.ddim_clip_x0
+
+
+@dataclass(frozen=True)
+class Sampling:
+    """A model's decoding choices, stored under the manifest's "sampling" key:
+
+    - decoder: the bound's L_0, "continuous" (a Gaussian density, 2-D points) or "discrete" (8-bit images in
+      [−1, 1], Ho et al. eq. 13);
+    - clip_x0: the range Algorithm 2 clips x̂0 to, or None (no clipping); the digits' [−1, 1];
+    - ddim_clip_x0: the range DDIM clips x̂0 to. DDIM from t = T (trailing spacing) divides by √ᾱ_T ≈ 4.9e-5 on
+      the shipped schedules (eq. 15), magnifying the model's ε error about 20 000-fold at its first step, so DDIM
+      always clips: to the data's range for digits, to ±TOY_DDIM_CLIP for the 2-D sets.
+    """
+
+    decoder: str
+    clip_x0: float | None
+    ddim_clip_x0: float
+
+    @classmethod
+    def for_data(cls, data: str) -> Sampling:
+        """The choices the lab made before manifests recorded them: digits clip to ±1 and use the discrete decoder;
+        2-D sets use the continuous one, no clipping in Algorithm 2 and ±TOY_DDIM_CLIP in DDIM."""
+        if data == "digits":
+            return cls(decoder="discrete", clip_x0=1.0, ddim_clip_x0=1.0)
+        return cls(decoder="continuous", clip_x0=None, ddim_clip_x0=TOY_DDIM_CLIP)
+
+    @classmethod
+    def from_manifest(cls, entry: dict) -> Sampling:
+        """The manifest's "sampling" entry, checked: ValueError naming a missing key or a bad value."""
+        missing = [k for k in ("decoder", "clip_x0", "ddim_clip_x0") if not isinstance(entry, dict) or k not in entry]
+        if missing:
+            raise ValueError(f"the manifest's sampling entry lacks the keys {missing}; got {entry!r}")
+        if entry["decoder"] not in ("continuous", "discrete"):
+            raise ValueError(f"sampling decoder must be 'continuous' or 'discrete'; got {entry['decoder']!r}")
+        for key in ("clip_x0", "ddim_clip_x0"):
+            value = entry[key]
+            if (value is not None or key == "ddim_clip_x0") and not (isinstance(value, (int, float)) and value > 0):
+                raise ValueError(f"sampling {key} must be a positive number{' or null' if key == 'clip_x0' else ''}; "
+                                 f"got {value!r}")
+        return cls(decoder=entry["decoder"], clip_x0=entry["clip_x0"], ddim_clip_x0=float(entry["ddim_clip_x0"]))
+
+    def to_manifest(self) -> dict:
+        """The manifest's "sampling" entry, as train.py should write it."""
+        return {"decoder": self.decoder, "clip_x0": self.clip_x0, "ddim_clip_x0": self.ddim_clip_x0}
+
+
 class CheckpointNotFoundError(FileNotFoundError):
     """A checkpoint name or path that leads to no manifest or no weights file."""
 
@@ -43,6 +91,19 @@ class Checkpoint:
     def prediction(self) -> str:
         """What the model outputs: "eps" (the default of older manifests), "x0" or "v" (reference.PREDICTIONS)."""
         return self.manifest.get("prediction", "eps")
+
+    @property
+    def sampling(self) -> Sampling:
+        """How to decode and sample this model, from the manifest's "sampling" key (see `Sampling`); a manifest
+        without it (written before the key existed) gets `Sampling.for_data` of its data."""
+        if "sampling" not in self.manifest:
+            return Sampling.for_data(self.manifest["data"])
+        return Sampling.from_manifest(self.manifest["sampling"])
+
+    @property
+    def example_shape(self) -> tuple[int, ...]:
+        """S, the shape of one example: (1, 8, 8) for the digits, (2,) for the 2-D sets."""
+        return (1, 8, 8) if self.manifest["data"] == "digits" else (2,)
 
 
 def available_checkpoints(directory: Path | str = WEIGHTS_DIR) -> list[str]:
@@ -113,6 +174,7 @@ def load_checkpoint(name_or_path: str | Path, device: torch.device | str | None 
     2. Compare the weights file's sha256 with the manifest's; ValueError if they differ (corrupt or replaced).
     3. Build the model from the manifest's class and config; ValueError unless every tensor name and shape
        in the file matches the model's.
+    4. Read the decoding choices (`Checkpoint.sampling`); ValueError naming a bad "sampling" entry.
     """
     name, stem = _resolve(name_or_path)
     manifest = read_manifest(stem)  # 1.
@@ -137,5 +199,7 @@ def load_checkpoint(name_or_path: str | Path, device: torch.device | str | None 
                          + "; ".join(diff[:5]) + (f" (and {len(diff) - 5} more)" if len(diff) > 5 else ""))
     model.load_state_dict(state)
     device = default_device() if device is None else torch.device(device)
-    return Checkpoint(name=name, model=model.to(device).eval(), schedule=schedule_from_manifest(manifest),
-                      manifest=manifest)
+    checkpoint = Checkpoint(name=name, model=model.to(device).eval(), schedule=schedule_from_manifest(manifest),
+                            manifest=manifest)
+    checkpoint.sampling  # 4. ValueError now, not at the first sample, for a bad "sampling" entry
+    return checkpoint

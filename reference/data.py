@@ -21,15 +21,20 @@ DIGITS_TEST_FRACTION = 0.2
 DIGITS_SPLIT_SEED = 0
 
 
-def _moons(rng: np.random.Generator, n: int) -> np.ndarray:
-    """Two interleaved half circles, noise σ = 0.05, each point on either moon with probability ½."""
+def _labelled_moons(rng: np.random.Generator, n: int) -> tuple[np.ndarray, np.ndarray]:
+    """Two interleaved half circles, noise σ = 0.05, each point on either moon with probability ½; the label is
+    the moon: 0 for the upper one (cos θ, sin θ), 1 for the lower one (1 − cos θ, ½ − sin θ)."""
     theta = rng.uniform(0, math.pi, n)
     inner = rng.random(n) < 0.5
     x = np.where(inner, 1 - np.cos(theta), np.cos(theta))
     y = np.where(inner, 0.5 - np.sin(theta), np.sin(theta))
     points = np.stack([x, y], 1) + 0.05 * rng.standard_normal((n, 2))
     # mean (½, ¼), std (√(¾ + σ²), √(0.244 + σ²)): from E cos θ = 0, E sin θ = 2/π for θ ~ U[0, π]
-    return (points - [0.5, 0.25]) / [0.868, 0.497]
+    return (points - [0.5, 0.25]) / [0.868, 0.497], inner.astype(np.int64)
+
+
+def _moons(rng: np.random.Generator, n: int) -> np.ndarray:
+    return _labelled_moons(rng, n)[0]
 
 
 def _swiss_roll(rng: np.random.Generator, n: int) -> np.ndarray:
@@ -57,6 +62,8 @@ def _checkerboard(rng: np.random.Generator, n: int) -> np.ndarray:
 
 _TOY_BUILDERS = {"moons": _moons, "swiss_roll": _swiss_roll, "8gaussians": _eight_gaussians,
                  "checkerboard": _checkerboard}
+_LABELLED_TOY_BUILDERS = {"moons": _labelled_moons}
+TOY_NUM_CLASSES = {"moons": 2}  # the toy sets that come with a class label y, and how many classes
 
 
 def make_toy(name: str, n: int, seed: int = 0) -> torch.Tensor:
@@ -69,6 +76,16 @@ def make_toy(name: str, n: int, seed: int = 0) -> torch.Tensor:
         raise ValueError(f"seed must be a non-negative integer; got {seed!r}")
     points = _TOY_BUILDERS[name](np.random.default_rng(seed), n)
     return torch.from_numpy(np.ascontiguousarray(points, dtype=np.float32))
+
+
+def make_labelled_toy(name: str, n: int, seed: int = 0) -> tuple[torch.Tensor, torch.Tensor]:
+    """(x0, y): the points of make_toy(name, n, seed), (n, 2), with their class labels (n,) long, for the toy
+    sets in TOY_NUM_CLASSES (moons: y = which moon)."""
+    if name not in _LABELLED_TOY_BUILDERS:
+        raise ValueError(f"toy data set {name!r} has no class labels; labelled: {', '.join(TOY_NUM_CLASSES)}")
+    x0 = make_toy(name, n, seed)  # validates n and seed
+    y = _LABELLED_TOY_BUILDERS[name](np.random.default_rng(seed), n)[1]
+    return x0, torch.from_numpy(y)
 
 
 class DigitsSplit(NamedTuple):

@@ -1,12 +1,18 @@
-"""The quality figures a checkpoint manifest records: bits/dim from the bound, a 2-D sample distance, and
-how a digits classifier sees generated digits."""
+"""The quality figures a checkpoint manifest records: bits/dim from the bound, a 2-D sample distance, how a
+digits classifier sees generated digits, and, for a class-conditional model, how class accuracy and diversity of
+guided samples move with the guidance scale w (Ho & Salimans 2022, Fig. 1's trade-off)."""
 from __future__ import annotations
 
 import torch
 
-from .data import load_digits_split
+from .data import load_digits_split, make_labelled_toy
+from .guidance import guided_model, num_classes_of
 from .losses import vlb_terms
+from .sampling import sample_ddim
 from .schedules import Schedule
+
+GUIDANCE_SCALES = (0.0, 0.5, 1.0, 2.0, 3.0, 5.0)  # the w grid of a conditional checkpoint's manifest
+GUIDANCE_DDIM_STEPS = 50
 
 
 def bits_per_dim(model, x0: torch.Tensor, schedule: Schedule, decoder: str, seed: int = 0,
@@ -18,6 +24,19 @@ def bits_per_dim(model, x0: torch.Tensor, schedule: Schedule, decoder: str, seed
     terms = vlb_terms(model, x0, schedule, decoder=decoder, seed=seed, max_rows=max_rows, clip_x0=clip_x0,
                       prediction=prediction)
     return float(terms.bits_per_dim(terms.total).mean())
+
+
+def bits_per_dim_given_class(model, x0: torch.Tensor, y: torch.Tensor, schedule: Schedule, decoder: str,
+                             seed: int = 0, max_rows: int = 65536, clip_x0: float | None = None,
+                             prediction: str = "eps") -> tuple[float, list[float | None]]:
+    """The bound of a conditional model told each example's class, −log p_θ(x0 | y) ≤ L (eq. 5 with ε_θ(x_t, t, y),
+    w = 0), in bits/dim: (the mean over the examples x0 (B, *S) with labels y (B,), the mean per class, None for
+    a class without examples)."""
+    terms = vlb_terms(guided_model(model, y, 0.0), x0, schedule, decoder=decoder, seed=seed, max_rows=max_rows,
+                      clip_x0=clip_x0, prediction=prediction)
+    bits, y = terms.bits_per_dim(terms.total).cpu(), y.cpu()  # (B,)
+    per_class = [float(bits[y == c].mean()) if (y == c).any() else None for c in range(num_classes_of(model))]
+    return float(bits.mean()), per_class
 
 
 def sliced_wasserstein(x: torch.Tensor, y: torch.Tensor, projections: int = 256, seed: int = 0) -> float:
@@ -72,3 +91,73 @@ def digit_quality(samples: torch.Tensor, classifier) -> dict:
             "confident_fraction": float((top >= 0.9).double().mean()),
             "class_histogram": [round(float(h), 4) for h in histogram],
             "tv_from_uniform": float(0.5 * (histogram - 0.1).abs().sum())}
+
+
+def toy_classifier(name: str, n: int = 2000, seed: int = 1, k: int = 15):
+    """k-nearest-neighbour classifier of a labelled toy set (moons: which moon), fitted on make_labelled_toy(name,
+    n, seed): the 2-D counterpart of `digits_classifier`, telling which class a generated point lies on."""
+    from sklearn.neighbors import KNeighborsClassifier
+
+    x0, y = make_labelled_toy(name, n, seed)
+    return KNeighborsClassifier(n_neighbors=k).fit(x0.numpy(), y.numpy())
+
+
+def class_probabilities(samples: torch.Tensor, classifier) -> torch.Tensor:
+    """The classifier's p(class | x) for samples (B, *S), (B, K): NaN read as 0, images (B, C, H, W) clamped to
+    [−1, 1] as in `digit_quality`, then flattened."""
+    x = torch.nan_to_num(samples.detach().cpu(), nan=0.0)
+    x = x.clamp(-1, 1) if x.dim() == 4 else x
+    return torch.from_numpy(classifier.predict_proba(x.flatten(1).numpy())).double()
+
+
+def per_class_diversity(x: torch.Tensor, y: torch.Tensor, num_classes: int) -> list[float | None]:
+    """For each class c < num_classes, the mean pairwise Euclidean distance between the examples x (B, *S) whose
+    label y (B,) is c: how spread out the samples of one class are (None for fewer than two examples)."""
+    x, y = torch.nan_to_num(x.detach().double().cpu().flatten(1)), y.cpu()
+    return [float(torch.pdist(x[y == c]).mean()) if int((y == c).sum()) >= 2 else None for c in range(num_classes)]
+
+
+def class_diversity(x: torch.Tensor, y: torch.Tensor) -> float:
+    """`per_class_diversity` averaged over the classes with at least two examples."""
+    means = [d for d in per_class_diversity(x, y, int(y.max()) + 1) if d is not None]
+    if not means:
+        raise ValueError("class_diversity needs at least two examples of some class")
+    return sum(means) / len(means)
+
+
+def class_fidelity(samples: torch.Tensor, y: torch.Tensor, classifier) -> dict:
+    """How well samples (B, *S) drawn for classes y (B,) show their class: the fraction the classifier labels y
+    (accuracy, with its standard error, and per class), the mean p(y | sample) it gives the intended class, and
+    the within-class `class_diversity`, overall and per class."""
+    probs = class_probabilities(samples, classifier)  # (B, K)
+    y = y.cpu()
+    correct = (probs.argmax(1) == y).double()  # (B,)
+    classes = range(probs.shape[1])
+    return {"accuracy": float(correct.mean()), "accuracy_se": float(correct.std() / len(correct) ** 0.5),
+            "per_class_accuracy": [round(float(correct[y == c].mean()), 4) if (y == c).any() else None
+                                   for c in classes],
+            "mean_confidence": float(probs[torch.arange(len(y)), y].mean()),
+            "diversity": class_diversity(samples, y),
+            "per_class_diversity": [None if d is None else round(d, 4)
+                                    for d in per_class_diversity(samples, y, probs.shape[1])]}
+
+
+def guidance_sweep(model, schedule: Schedule, sample_shape: tuple[int, ...], classifier, per_class: int,
+                   ws=GUIDANCE_SCALES, seed: int = 0, steps: int = GUIDANCE_DDIM_STEPS,
+                   clip_x0: float | None = None, prediction: str = "eps") -> list[dict]:
+    """The accuracy-vs-diversity curve of classifier-free guidance: for each w in `ws`, `per_class` DDIM samples
+    (η = 0, `steps` trailing steps) of every class of the conditional `model`, from the same x_T for every w
+    (drawn from `seed`), scored by `class_fidelity`. One dict per w, with "w" added."""
+    if isinstance(per_class, bool) or not isinstance(per_class, int) or per_class < 2:
+        raise ValueError(f"per_class must be an integer of at least 2; got {per_class!r}")
+    device = next(model.parameters()).device
+    num_classes = num_classes_of(model)
+    y = torch.arange(num_classes, device=device).repeat_interleave(per_class)  # (K·per_class,)
+    generator = torch.Generator(device=device).manual_seed(seed)
+    x_T = torch.randn((len(y), *sample_shape), generator=generator, device=device)
+    curve = []
+    for w in ws:
+        samples = sample_ddim(model, x_T.shape, schedule, steps=steps, x_T=x_T, clip_x0=clip_x0,
+                              prediction=prediction, y=y, guidance=float(w))
+        curve.append({"w": float(w), **class_fidelity(samples, y, classifier)})
+    return curve

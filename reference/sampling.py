@@ -11,6 +11,7 @@ from typing import Callable, Iterator
 import torch
 
 from .diffusion import Model, model_predictions, p_mean_variance, predict_eps_from_x0
+from .guidance import condition
 from .schedules import Schedule
 from .timesteps import Timestep, check_t, extract
 
@@ -49,7 +50,12 @@ def _start(shape, schedule: Schedule, x_T, generator, device, dtype):
 
 
 def _noise_source(noises, n_steps: int, x: torch.Tensor, generator):
-    """A function index -> z, from the explicit `noises` (n_steps, *x.shape) or drawn from `generator`."""
+    """A function index -> z, from the explicit `noises` (n_steps, *x.shape) or drawn from `generator`.
+
+    `noises` may also be that function itself, for a batch whose examples draw their z from generators of their
+    own (lab_app/compute batches several students' requests into one run, each with its own seed)."""
+    if callable(noises):
+        return noises
     if noises is not None:
         if tuple(noises.shape) != (n_steps, *x.shape):
             raise ValueError(f"noises must have shape {(n_steps, *x.shape)}; got {tuple(noises.shape)}")
@@ -59,12 +65,15 @@ def _noise_source(noises, n_steps: int, x: torch.Tensor, generator):
 
 def ddpm_steps(model: Model, x_T: torch.Tensor, schedule: Schedule, *, noises: torch.Tensor | None = None,
                generator: torch.Generator | None = None, variance: str = "fixed_large",
-               clip_x0: float | None = None, prediction: str = "eps") -> Iterator[Step]:
+               clip_x0: float | None = None, prediction: str = "eps", y: torch.Tensor | None = None,
+               guidance: float = 0.0) -> Iterator[Step]:
     """Algorithm 2, one step at a time, for t = T−1 … 0 (paper's T … 1), for a model predicting `prediction`.
 
     x_{t-1} = μ_θ(x_t, t) + σ_t·z with z = noises[t] (or a draw from `generator`) for t > 0, and no noise at
-    t = 0. σ_t² = β_t ("fixed_large") or β̃_t ("fixed_small").
+    t = 0. σ_t² = β_t ("fixed_large") or β̃_t ("fixed_small"). A class-conditional model samples class y (B,)
+    with guidance scale w = `guidance` (reference/guidance.py, Ho & Salimans eq. 6), or unconditionally without y.
     """
+    model = condition(model, y, guidance)
     z_at = _noise_source(noises, schedule.T, x_T, generator)
     x_t = x_T
     with torch.no_grad():
@@ -136,15 +145,17 @@ def ddim_step(model: Model, x_t: torch.Tensor, t: Timestep, t_prev: Timestep, sc
 
 def ddim_steps(model: Model, x_T: torch.Tensor, schedule: Schedule, timesteps: list[int], eta: float = 0.0, *,
                noises: torch.Tensor | None = None, generator: torch.Generator | None = None,
-               clip_x0: float | None = None, prediction: str = "eps") -> Iterator[Step]:
+               clip_x0: float | None = None, prediction: str = "eps", y: torch.Tensor | None = None,
+               guidance: float = 0.0) -> Iterator[Step]:
     """DDIM over the ascending sub-sequence `timesteps`, run from its end by `ddim_step`; the step from
     timesteps[i] goes to timesteps[i − 1] (to −1, the data, for i = 0) with z = noises[i].
-    η = 0 is deterministic; η = 1 with every timestep is DDPM with σ² = β̃.
+    η = 0 is deterministic; η = 1 with every timestep is DDPM with σ² = β̃. Class y and guidance as in `ddpm_steps`.
     """
     if not timesteps or any(not 0 <= s < schedule.T for s in timesteps) or sorted(set(timesteps)) != list(timesteps):
         raise ValueError(f"timesteps must be strictly increasing values in [0, {schedule.T - 1}]; got {timesteps}")
     if not 0 <= eta <= 1:
         raise ValueError(f"eta must lie in [0, 1]; got {eta}")
+    model = condition(model, y, guidance)
     z_at = _noise_source(noises, len(timesteps), x_T, generator)
     x_t = x_T
     with torch.no_grad():
@@ -175,15 +186,17 @@ def _run(steps: Iterator[Step], n_steps: int, return_trajectory: bool, progress:
 def sample_ddpm(model: Model, shape, schedule: Schedule, *, x_T: torch.Tensor | None = None,
                 noises: torch.Tensor | None = None, generator: torch.Generator | None = None,
                 variance: str = "fixed_large", clip_x0: float | None = None, return_trajectory: bool = False,
-                progress: Progress | None = None, device=None, dtype=torch.float32, prediction: str = "eps"):
+                progress: Progress | None = None, device=None, dtype=torch.float32, prediction: str = "eps",
+                y: torch.Tensor | None = None, guidance: float = 0.0):
     """Draw samples of `shape` (B, *S) by Algorithm 2. Returns x0, or (x0, Trajectory) with return_trajectory.
 
     Reproducible bit for bit given x_T and noises (T, *shape); otherwise both are drawn from `generator`
     (on its device) or from torch's global generator on `device`. `progress(done, T)` is called after each step.
+    A class-conditional model draws class y (B,) with guidance scale `guidance` (see `ddpm_steps`).
     """
     x_T = _start(shape, schedule, x_T, generator, device, dtype)
     steps = ddpm_steps(model, x_T, schedule, noises=noises, generator=generator, variance=variance, clip_x0=clip_x0,
-                       prediction=prediction)
+                       prediction=prediction, y=y, guidance=guidance)
     return _run(steps, schedule.T, return_trajectory, progress)
 
 
@@ -191,11 +204,12 @@ def sample_ddim(model: Model, shape, schedule: Schedule, steps: int = 50, eta: f
                 spacing: str = "trailing", timesteps: list[int] | None = None, x_T: torch.Tensor | None = None,
                 noises: torch.Tensor | None = None, generator: torch.Generator | None = None,
                 clip_x0: float | None = None, return_trajectory: bool = False, progress: Progress | None = None,
-                device=None, dtype=torch.float32, prediction: str = "eps"):
+                device=None, dtype=torch.float32, prediction: str = "eps", y: torch.Tensor | None = None,
+                guidance: float = 0.0):
     """Draw samples of `shape` by DDIM over `steps` timesteps placed by `spacing` (see `ddim_timesteps`), or over
-    the given ascending `timesteps`."""
+    the given ascending `timesteps`; class y (B,) and guidance scale `guidance` as in `ddpm_steps`."""
     timesteps = ddim_timesteps(schedule.T, steps, spacing) if timesteps is None else list(timesteps)
     x_T = _start(shape, schedule, x_T, generator, device, dtype)
     run = ddim_steps(model, x_T, schedule, timesteps, eta, noises=noises, generator=generator, clip_x0=clip_x0,
-                     prediction=prediction)
+                     prediction=prediction, y=y, guidance=guidance)
     return _run(run, len(timesteps), return_trajectory, progress)

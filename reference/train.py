@@ -7,6 +7,10 @@ the same Trainer live, so both draw the same batches and reach the same weights.
     python -m reference.train --data moons --schedule cosine --T 1000 --steps 10000 --seed 0 \
         --out reference/weights/moons
 
+`--num-classes 10 --label-drop 0.1` (digits; 2 for moons, y = which moon) trains a class-conditional ε_θ(x_t, t, y)
+for classifier-free guidance (Ho & Salimans 2022, Algorithm 1): each label is replaced by the null label ∅ with
+probability `--label-drop`, so the one network learns ε_θ(x_t, t, y) and ε_θ(x_t, t, ∅) (reference/guidance.py).
+
 `--data latent --vae reference/weights/latent/vae_z2` trains the same way on a VAE's standardised latents (latent
 diffusion, reference/latent.py), and the manifest then also records the standardisation (m, s).
 
@@ -25,26 +29,28 @@ import json
 import math
 import shlex
 import threading
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import torch
-from safetensors import safe_open
-from safetensors.torch import load_file, save_file
 from tqdm import tqdm
 
-from . import latent
-from .checkpoints import save_checkpoint
-from .data import TOY_DATASETS, load_digits_split, make_toy
+from . import latent, train_state
+from .checkpoints import Sampling, save_checkpoint
+from .data import TOY_DATASETS, TOY_NUM_CLASSES, load_digits_split, make_labelled_toy, make_toy
 from .device import default_device
-from .evaluate import bits_per_dim, digit_quality, digits_classifier, sliced_wasserstein, support_precision
+from .evaluate import (GUIDANCE_DDIM_STEPS, bits_per_dim, bits_per_dim_given_class, class_diversity, class_fidelity, digit_quality,
+                       digits_classifier, guidance_sweep, sliced_wasserstein, support_precision, toy_classifier)
 from .diffusion import PREDICTIONS
 from .losses import simple_loss
 from .models import build_model
 from .sampling import sample_ddim, sample_ddpm
 from .schedules import Schedule
+from .train_cli import add_common_arguments, check_common, common_command_args, parse_config
 
 DATASETS = TOY_DATASETS + ("digits", "latent")
+NUM_CLASSES = {"digits": 10, **TOY_NUM_CLASSES}  # the data sets that carry a class label y
+GUIDANCE_PER_CLASS = {"digits": 20, "toy": 500}  # samples per class and guidance scale w in the manifest's sweep
 TOY_TRAIN_N, TOY_TRAIN_SEED = 20000, 0  # the fixed training set of every toy checkpoint
 TOY_HELDOUT_N, TOY_HELDOUT_SEED = 2000, 1  # held-out points for bits/dim and the sample distance
 DIGITS_SAMPLES, DIGITS_DDIM_STEPS = 500, 50
@@ -80,6 +86,8 @@ class TrainConfig:
     evaluate: bool = True
     vae: str = ""  # data "latent" only: the VAE checkpoint (path without suffix) whose latents are the data
     prediction: str = "eps"  # what the model learns to output: "eps", "x0" or "v" (reference.PREDICTIONS)
+    num_classes: int = 0  # 0: unconditional; else the data's classes, and ε_θ(x_t, t, y) learns them
+    label_drop: float = 0.0  # the rate p_uncond at which y is replaced by ∅ (Ho & Salimans 2022: 0.1–0.2)
 
     def __post_init__(self):
         if self.data not in DATASETS:
@@ -87,19 +95,18 @@ class TrainConfig:
         if (self.data == "latent") != bool(self.vae):
             raise ValueError(f"--vae names the VAE of --data latent, and only then; got data {self.data!r}, "
                              f"vae {self.vae!r}")
-        for key in ("T", "steps", "batch_size", "log_every", "save_every"):
-            value = getattr(self, key)
-            if isinstance(value, bool) or not isinstance(value, int) or value < 1:
-                raise ValueError(f"{key} must be a positive integer; got {value!r}")
-        if not 0 <= self.ema_decay < 1:
-            raise ValueError(f"ema_decay must lie in [0, 1); got {self.ema_decay!r}")
-        if not self.lr > 0:
-            raise ValueError(f"lr must be positive; got {self.lr!r}")
-        if self.save_every % self.log_every:
-            raise ValueError(f"save_every must be a multiple of log_every {self.log_every}; got {self.save_every}")
+        if isinstance(self.T, bool) or not isinstance(self.T, int) or self.T < 1:
+            raise ValueError(f"T must be a positive integer; got {self.T!r}")
+        check_common(self)
         Schedule.from_name(self.schedule, T=self.T)  # raises ValueError naming a bad schedule
         if self.prediction not in PREDICTIONS:
             raise ValueError(f"prediction must be one of {', '.join(PREDICTIONS)}; got {self.prediction!r}")
+        if self.num_classes and self.num_classes != NUM_CLASSES.get(self.data):
+            labelled = ", ".join(f"{k} {v}" for k, v in NUM_CLASSES.items())
+            raise ValueError(f"num_classes must be the classes of the data ({labelled}) or 0; got "
+                             f"{self.num_classes!r} for data {self.data!r}")
+        if not 0 <= self.label_drop < 1 or (self.label_drop and not self.num_classes):
+            raise ValueError(f"label_drop must lie in [0, 1), and be 0 without num_classes; got {self.label_drop!r}")
 
     @property
     def model_spec(self) -> tuple[str, dict]:
@@ -108,24 +115,23 @@ class TrainConfig:
             config = {"dim": json.loads(Path(self.vae).with_suffix(".json").read_text())["latent_dim"], **config}
         else:
             class_name, config = DEFAULT_MODELS["digits" if self.data == "digits" else "toy"]
-        return class_name, {**config, **self.model_config}
+        labels = {"num_classes": self.num_classes} if self.num_classes else {}
+        return class_name, {**config, **labels, **self.model_config}
+
+    @property
+    def unkeyed(self) -> tuple[str, ...]:
+        """Settings a resumed run may differ in beyond train_state.UNKEYED: an unconditional run's label settings,
+        as states saved before labels existed lack them."""
+        return () if self.num_classes else ("num_classes", "label_drop")
 
     def command(self) -> str:
+        head, tail = common_command_args(self, self.model_spec[1])
         args = ["python", "-m", "reference.train", "--data", self.data, *(["--vae", self.vae] if self.vae else []),
-                "--schedule", self.schedule,
-                "--T", str(self.T), "--steps", str(self.steps), "--seed", str(self.seed),
-                "--batch-size", str(self.batch_size), "--lr", repr(self.lr), "--ema-decay", repr(self.ema_decay)]
-        args += ["--model-config", json.dumps(self.model_spec[1], separators=(",", ":"))]  # in full: defaults may move
-        if self.threads:
-            args += ["--threads", str(self.threads)]
-        if self.log_every != 10:
-            args += ["--log-every", str(self.log_every)]
-        if self.save_every != 1000:
-            args += ["--save-every", str(self.save_every)]
-        if not self.evaluate:
-            args += ["--no-evaluate"]
+                "--schedule", self.schedule, "--T", str(self.T), *head, *tail]
         if self.prediction != "eps":
             args += ["--prediction", self.prediction]
+        if self.num_classes:
+            args += ["--num-classes", str(self.num_classes), "--label-drop", repr(self.label_drop)]
         return shlex.join(args + ["--out", self.out])
 
 
@@ -139,52 +145,20 @@ def training_data(data: str, vae: str = "") -> torch.Tensor:
     return make_toy(data, TOY_TRAIN_N, seed=TOY_TRAIN_SEED)
 
 
+def training_labels(data: str) -> torch.Tensor:
+    """The class labels y (N,) long of `training_data(data)`: the training digits' digits, or a labelled toy's
+    classes (moons: which moon)."""
+    if data == "digits":
+        return load_digits_split().y_train
+    if data not in TOY_NUM_CLASSES:
+        raise ValueError(f"data {data!r} has no class labels; labelled: {', '.join(NUM_CLASSES)}")
+    return make_labelled_toy(data, TOY_TRAIN_N, seed=TOY_TRAIN_SEED)[1]
+
+
 def _paths(out: str) -> dict[str, Path]:
     stem = Path(out)
     return {"stem": stem, "csv": stem.with_name(stem.name + ".loss.csv"),
             "state": stem.with_name(stem.name + ".state.safetensors")}
-
-
-def _resume_key(cfg: TrainConfig) -> dict:
-    """The settings a resumed run must share with the saved one: all but steps, evaluate and save_every."""
-    key = {k: v for k, v in asdict(cfg).items() if k not in ("steps", "evaluate", "save_every", "model_config")}
-    return json.loads(json.dumps({**key, "model": cfg.model_spec}))
-
-
-def _save_state(path: Path, cfg: TrainConfig, step: int, model, ema, optimizer, generator) -> None:
-    """Everything needed to continue bit-identically: weights, EMA, Adam moments, generator state, step."""
-    tensors = {f"model.{k}": v for k, v in model.state_dict().items()}
-    tensors |= {f"ema.{k}": v for k, v in ema.state_dict().items()}
-    for i, state in optimizer.state_dict()["state"].items():
-        tensors |= {f"adam.{i}.{k}": torch.as_tensor(v) for k, v in state.items()}
-    tensors["generator"] = generator.get_state()
-    tensors["step"] = torch.tensor(step)
-    save_file({k: v.detach().cpu().contiguous() for k, v in tensors.items()}, str(path),
-              metadata={"config": json.dumps(_resume_key(cfg))})
-
-
-def _load_state(path: Path, cfg: TrainConfig, model, ema, optimizer, generator) -> int:
-    """Restore what _save_state wrote; returns the step to continue from."""
-    if not path.is_file():
-        raise FileNotFoundError(f"--resume needs the training state {path}, which does not exist")
-    with safe_open(str(path), "pt") as f:
-        saved = json.loads(f.metadata()["config"])
-    now = _resume_key(cfg)
-    changed = {k: (saved.get(k), v) for k, v in now.items() if saved.get(k) != v}
-    if changed:
-        raise ValueError(f"--resume with different settings than {path} was saved with (saved, now): {changed}")
-    tensors = load_file(str(path))
-    device = next(model.parameters()).device
-    model.load_state_dict({k[6:]: v for k, v in tensors.items() if k.startswith("model.")})
-    ema.load_state_dict({k[4:]: v for k, v in tensors.items() if k.startswith("ema.")})
-    state: dict[int, dict] = {}
-    for key, v in tensors.items():
-        if key.startswith("adam."):
-            _, i, name = key.split(".")
-            state.setdefault(int(i), {})[name] = v if name == "step" else v.to(device)
-    optimizer.load_state_dict({"state": state, "param_groups": optimizer.state_dict()["param_groups"]})
-    generator.set_state(tensors["generator"])
-    return int(tensors["step"])
 
 
 _GLOBAL_RNG = threading.Lock()  # torch's global generator, which seeds the model's initial weights
@@ -196,7 +170,7 @@ class Trainer:
 
     Built from a TrainConfig: the training set x0 (`training_data`, on the CPU), the schedule, ε_θ initialised from
     torch's generator seeded with cfg.seed, its EMA copy, Adam, and one CPU generator seeded with cfg.seed that draws
-    every x0, t and ε. `steps_done` counts the steps taken; `save_state` / `load_state` carry all of it to another
+    every x0, t and ε (and, for a conditional model, which labels become ∅). `steps_done` counts the steps taken; `save_state` / `load_state` carry all of it to another
     process, so that a resumed run equals an uninterrupted one.
     """
 
@@ -206,6 +180,9 @@ class Trainer:
         self.device = torch.device(device) if device is not None else default_device()
         self.schedule = Schedule.from_name(cfg.schedule, T=cfg.T)
         self.x0_all = training_data(cfg.data, cfg.vae) if x0_all is None else x0_all  # (N, *S), on the CPU
+        self.y_all = training_labels(cfg.data) if cfg.num_classes else None  # (N,) long, on the CPU
+        if self.y_all is not None and len(self.y_all) != len(self.x0_all):
+            raise ValueError(f"x0_all has {len(self.x0_all)} rows but the data's labels {len(self.y_all)}")
         self.class_name, config = cfg.model_spec
         # Seeded as torch.manual_seed(seed) would, but without reseeding the draws of anything else in the process
         # (the lab serves many sessions from one process).
@@ -222,7 +199,9 @@ class Trainer:
         """One step of Algorithm 1; returns L_simple (eq. 14), the batch's mean, as a float.
 
         1. x0 ~ q(x0): cfg.batch_size rows of the training set; t ~ U{0…T−1} (code's t; the paper's is t + 1);
-           ε ~ N(0, I). All three from `self.generator`, in this order.
+           ε ~ N(0, I). All three from `self.generator`, in this order. A conditional model then takes the rows'
+           labels y, each replaced by ∅ with probability cfg.label_drop (Ho & Salimans 2022, Algorithm 1), the
+           coin flips drawn next from the same generator.
         2. Adam on ∇_θ ‖ε − ε_θ(√ᾱ_t·x0 + √(1 − ᾱ_t)·ε, t)‖² (eq. 14), the gradient's norm clipped; a model of
            x0 or v regresses that target instead (`simple_loss` with cfg.prediction).
         3. EMA: θ_ema ← d·θ_ema + (1 − d)·θ with d = min(ema_decay, (1 + step)/(10 + step)).
@@ -232,7 +211,12 @@ class Trainer:
         t = torch.randint(cfg.T, (cfg.batch_size,), generator=self.generator)
         x0 = self.x0_all[idx]  # (B, *S)
         eps = torch.randn(x0.shape, generator=self.generator)
-        loss = simple_loss(self.model, x0.to(self.device), t.to(self.device), self.schedule,  # 2.
+        model = self.model
+        if self.y_all is not None:
+            drop = torch.rand(cfg.batch_size, generator=self.generator) < cfg.label_drop
+            y = self.y_all[idx].masked_fill(drop, cfg.num_classes).to(self.device)  # (B,), ∅ = num_classes
+            model = lambda x_t, t: self.model(x_t, t, y)  # noqa: E731
+        loss = simple_loss(model, x0.to(self.device), t.to(self.device), self.schedule,  # 2.
                            eps.to(self.device), cfg.prediction).mean()
         value = loss.item()
         if not math.isfinite(value):
@@ -250,11 +234,11 @@ class Trainer:
 
     def save_state(self, path: str | Path) -> None:
         """Write model, EMA, Adam and generator state and `steps_done` to `path` (a .state.safetensors file)."""
-        _save_state(Path(path), self.cfg, self.steps_done, self.model, self.ema, self.optimizer, self.generator)
+        train_state.save_state(Path(path), self.cfg, self.steps_done, self.model, self.ema, self.optimizer, self.generator)
 
     def load_state(self, path: str | Path) -> None:
         """Continue from what `save_state` wrote; ValueError if it was saved with other settings (all but steps)."""
-        self.steps_done = _load_state(Path(path), self.cfg, self.model, self.ema, self.optimizer, self.generator)
+        self.steps_done = train_state.load_state(Path(path), self.cfg, self.model, self.ema, self.optimizer, self.generator)
 
 
 class LossLog:
@@ -323,6 +307,37 @@ def evaluate(model, schedule: Schedule, data: str, seed: int, vae: str = "", pre
     return bpd, quality
 
 
+def evaluate_guidance(model, schedule: Schedule, data: str, seed: int, prediction: str = "eps") -> dict:
+    """What a class-conditional model's manifest records under "guidance": bits/dim of held-out data given its
+    true labels (w = 0), and the accuracy-vs-diversity curve over GUIDANCE_SCALES (`guidance_sweep`), scored by
+    the digits classifier or, on a toy, a nearest-neighbour classifier of the held-out points; with the
+    classifier's accuracy and the class diversity of real held-out data for comparison."""
+    device = next(model.parameters()).device
+    clip_x0 = Sampling.for_data(data).ddim_clip_x0  # DDIM from t = T clips x̂0 (see Sampling)
+    if data == "digits":
+        split = load_digits_split()
+        x_bpd, y_bpd = split.x_test[:DIGITS_BPD_N].to(device), split.y_test[:DIGITS_BPD_N].to(device)
+        bpd = bits_per_dim_given_class(model, x_bpd, y_bpd, schedule, decoder="discrete", seed=seed, max_rows=8192,
+                                       clip_x0=1.0, prediction=prediction)
+        classifier, x_data, y_data = digits_classifier(), split.x_test, split.y_test
+        per_class, name = GUIDANCE_PER_CLASS["digits"], "digits_classifier (logistic regression)"
+    else:
+        x_data, y_data = make_labelled_toy(data, TOY_HELDOUT_N, seed=TOY_HELDOUT_SEED)
+        bpd = bits_per_dim_given_class(model, x_data.to(device), y_data.to(device), schedule, decoder="continuous",
+                                       seed=seed, prediction=prediction)
+        classifier = toy_classifier(data, TOY_HELDOUT_N, TOY_HELDOUT_SEED)
+        per_class = GUIDANCE_PER_CLASS["toy"]
+        name = f"toy_classifier: 15 nearest neighbours in make_labelled_toy(n={TOY_HELDOUT_N}, seed={TOY_HELDOUT_SEED})"
+    curve = guidance_sweep(model, schedule, tuple(x_data.shape[1:]), classifier, per_class, seed=seed,
+                           clip_x0=clip_x0, prediction=prediction)
+    return {"bits_per_dim_given_class": bpd[0], "bits_per_dim_per_class": bpd[1], "classifier": name,
+            "sampler": f"ddim, {GUIDANCE_DDIM_STEPS} steps (trailing), eta 0, x̂0 clipped to ±{clip_x0:g}",
+            "per_class": per_class, "sample_seed": seed,
+            "data": {"n": len(y_data), "accuracy": class_fidelity(x_data, y_data, classifier)["accuracy"],
+                     "diversity": class_diversity(x_data, y_data)},
+            "curve": curve}
+
+
 def train(cfg: TrainConfig, resume: bool = False, progress: bool = True) -> dict:
     """Run Algorithm 1 for cfg.steps steps of `Trainer.step` (continuing from the saved state with `resume`);
     returns the manifest.
@@ -374,11 +389,16 @@ def train(cfg: TrainConfig, resume: bool = False, progress: bool = True) -> dict
                 "ema_decay": cfg.ema_decay, "command": cfg.command(),
                 "final_loss": _final_loss(paths["csv"], cfg.log_every), "bits_per_dim": bpd,
                 "bits_per_dim_data": heldout_text,
-                "quality": quality, "trained_on": str(trainer.device)}
+                "quality": quality, "trained_on": str(trainer.device),
+                "sampling": Sampling.for_data(cfg.data).to_manifest()}
     if cfg.data == "latent":
         manifest["latent"] = latent.latent_manifest(cfg.vae, trainer.x0_all)
     if cfg.prediction != "eps":
         manifest["prediction"] = cfg.prediction  # absent means ε (Checkpoint.prediction)
+    if cfg.num_classes:  # absent means unconditional
+        manifest |= {"num_classes": cfg.num_classes, "label_drop": cfg.label_drop,
+                     "guidance": (evaluate_guidance(ema, trainer.schedule, cfg.data, cfg.seed, cfg.prediction)
+                                  if cfg.evaluate else None)}
     return save_checkpoint(ema, trainer.class_name, manifest, paths["stem"])
 
 
@@ -387,31 +407,17 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--data", required=True, choices=DATASETS)
     parser.add_argument("--schedule", default="cosine", help="linear, cosine, quadratic or sigmoid")
     parser.add_argument("--T", type=int, default=1000, help="diffusion steps")
-    parser.add_argument("--steps", type=int, default=4000, help="training steps (total, also with --resume)")
-    parser.add_argument("--seed", type=int, default=0)
-    parser.add_argument("--batch-size", type=int, default=256)
-    parser.add_argument("--lr", type=float, default=1e-3)
-    parser.add_argument("--ema-decay", type=float, default=0.995)
-    parser.add_argument("--model-config", type=json.loads, default={},
-                        help='JSON overrides of the default model config, e.g. \'{"hidden": 64}\'')
-    parser.add_argument("--threads", type=int, default=0, help="torch CPU threads (0: torch's default)")
-    parser.add_argument("--log-every", type=int, default=10, help="steps per row of the loss log")
-    parser.add_argument("--save-every", type=int, default=1000,
-                        help="steps between saves of the training state for --resume (a multiple of --log-every)")
-    parser.add_argument("--no-evaluate", dest="evaluate", action="store_false",
-                        help="skip bits/dim and sample quality (the manifest then records null)")
     parser.add_argument("--vae", default="", help="with --data latent: the VAE checkpoint whose latents to model, "
                         "e.g. reference/weights/latent/vae_z2 (trained by python -m reference.train_vae)")
     parser.add_argument("--prediction", default="eps", choices=PREDICTIONS,
                         help="what the model outputs and regresses: ε (Ho et al.), x0, or v (Salimans & Ho 2022)")
-    parser.add_argument("--out", required=True, help="checkpoint path without suffix, e.g. reference/weights/moons")
-    parser.add_argument("--resume", action="store_true", help="continue from <out>.state.safetensors")
-    args = vars(parser.parse_args(argv))
-    resume = args.pop("resume")
-    try:
-        cfg = TrainConfig(**args)
-    except ValueError as e:
-        parser.error(str(e))
+    parser.add_argument("--num-classes", type=int, default=0,
+                        help="train ε_θ(x_t, t, y) on the data's labels: 10 for digits, 2 for moons (0: unconditional)")
+    parser.add_argument("--label-drop", type=float, default=0.0,
+                        help="with --num-classes: the rate at which y is replaced by the null label ∅ (e.g. 0.1)")
+    add_common_arguments(parser, steps=4000, batch_size=256, lr=1e-3, ema_decay=0.995,
+                         out_example="reference/weights/moons")
+    cfg, resume = parse_config(parser, TrainConfig, argv)
     manifest = train(cfg, resume=resume)
     print(json.dumps({k: manifest[k] for k in ("final_loss", "bits_per_dim", "quality", "sha256")}, indent=2))
 

@@ -27,7 +27,9 @@ from .data import load_digits_split
 from .device import default_device
 from .evaluate import digit_quality, digits_classifier
 from .latent import decode_latents, posterior_means, sample_prior
-from .train import CLIP_NORM, _final_loss, _load_state, _paths, _save_state, _truncate_log
+from .train import CLIP_NORM, _final_loss, _paths, _truncate_log
+from .train_cli import add_common_arguments, check_common, common_command_args, parse_config
+from .train_state import load_state, save_state
 from .vae import ConvVAE, vae_loss
 
 DEFAULT_CONFIG = {"channels": 16}  # 40 k parameters; channels 32 overfitted the 1437 training digits more
@@ -53,36 +55,19 @@ class VAEConfig:
     evaluate: bool = True
 
     def __post_init__(self):
-        for key in ("latent_dim", "steps", "batch_size", "log_every", "save_every"):
-            value = getattr(self, key)
-            if isinstance(value, bool) or not isinstance(value, int) or value < 1:
-                raise ValueError(f"{key} must be a positive integer; got {value!r}")
-        if not 0 <= self.ema_decay < 1:
-            raise ValueError(f"ema_decay must lie in [0, 1); got {self.ema_decay!r}")
-        if not self.lr > 0:
-            raise ValueError(f"lr must be positive; got {self.lr!r}")
-        if self.save_every % self.log_every:
-            raise ValueError(f"save_every must be a multiple of log_every {self.log_every}; got {self.save_every}")
+        if isinstance(self.latent_dim, bool) or not isinstance(self.latent_dim, int) or self.latent_dim < 1:
+            raise ValueError(f"latent_dim must be a positive integer; got {self.latent_dim!r}")
+        check_common(self)
 
     @property
     def model_spec(self) -> tuple[str, dict]:
         return "ConvVAE", {"latent_dim": self.latent_dim, **DEFAULT_CONFIG, **self.model_config}
 
     def command(self) -> str:
-        args = ["python", "-m", "reference.train_vae", "--latent-dim", str(self.latent_dim), "--steps",
-                str(self.steps), "--seed", str(self.seed), "--batch-size", str(self.batch_size), "--lr", repr(self.lr),
-                "--ema-decay", repr(self.ema_decay)]
         config = {k: v for k, v in self.model_spec[1].items() if k != "latent_dim"}
-        args += ["--model-config", json.dumps(config, separators=(",", ":"))]  # in full: defaults may move
-        if self.threads:
-            args += ["--threads", str(self.threads)]
-        if self.log_every != 10:
-            args += ["--log-every", str(self.log_every)]
-        if self.save_every != 1000:
-            args += ["--save-every", str(self.save_every)]
-        if not self.evaluate:
-            args += ["--no-evaluate"]
-        return shlex.join(args + ["--out", self.out])
+        head, tail = common_command_args(self, config)
+        return shlex.join(["python", "-m", "reference.train_vae", "--latent-dim", str(self.latent_dim), *head, *tail,
+                           "--out", self.out])
 
 
 def evaluate(vae, seed: int) -> dict:
@@ -133,7 +118,7 @@ def train(cfg: VAEConfig, resume: bool = False, progress: bool = True) -> dict:
     ema = copy.deepcopy(vae).requires_grad_(False)
     optimizer = torch.optim.Adam(vae.parameters(), lr=cfg.lr)
     generator = torch.Generator().manual_seed(cfg.seed)
-    start = _load_state(paths["state"], cfg, vae, ema, optimizer, generator) if resume else 0
+    start = load_state(paths["state"], cfg, vae, ema, optimizer, generator) if resume else 0
     if start > cfg.steps:
         raise ValueError(f"--steps {cfg.steps} is below the {start} steps the saved state has already run")
 
@@ -168,8 +153,8 @@ def train(cfg: VAEConfig, resume: bool = False, progress: bool = True) -> dict:
                 window = []
             if (step + 1) % cfg.save_every == 0 and step + 1 < cfg.steps:
                 log.flush()
-                _save_state(paths["state"], cfg, step + 1, vae, ema, optimizer, generator)
-    _save_state(paths["state"], cfg, cfg.steps, vae, ema, optimizer, generator)
+                save_state(paths["state"], cfg, step + 1, vae, ema, optimizer, generator)
+    save_state(paths["state"], cfg, cfg.steps, vae, ema, optimizer, generator)
 
     ema.eval()  # 4.
     manifest = {"data": "digits", "latent_dim": cfg.latent_dim, "steps": cfg.steps, "seed": cfg.seed,
@@ -183,28 +168,9 @@ def train(cfg: VAEConfig, resume: bool = False, progress: bool = True) -> dict:
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(prog="python -m reference.train_vae", description=__doc__.split("\n\n")[0])
     parser.add_argument("--latent-dim", type=int, required=True, help="the size of z")
-    parser.add_argument("--steps", type=int, default=3000, help="training steps (total, also with --resume)")
-    parser.add_argument("--seed", type=int, default=0)
-    parser.add_argument("--batch-size", type=int, default=128)
-    parser.add_argument("--lr", type=float, default=1e-3)
-    parser.add_argument("--ema-decay", type=float, default=0.995)
-    parser.add_argument("--model-config", type=json.loads, default={},
-                        help='JSON overrides of the default ConvVAE config, e.g. \'{"channels": 32}\'')
-    parser.add_argument("--threads", type=int, default=0, help="torch CPU threads (0: torch's default)")
-    parser.add_argument("--log-every", type=int, default=10, help="steps per row of the loss log")
-    parser.add_argument("--save-every", type=int, default=1000,
-                        help="steps between saves of the training state for --resume (a multiple of --log-every)")
-    parser.add_argument("--no-evaluate", dest="evaluate", action="store_false",
-                        help="skip the quality figures (the manifest then records null)")
-    parser.add_argument("--out", required=True,
-                        help="checkpoint path without suffix, e.g. reference/weights/latent/vae_z2")
-    parser.add_argument("--resume", action="store_true", help="continue from <out>.state.safetensors")
-    args = vars(parser.parse_args(argv))
-    resume = args.pop("resume")
-    try:
-        cfg = VAEConfig(**args)
-    except ValueError as e:
-        parser.error(str(e))
+    add_common_arguments(parser, steps=3000, batch_size=128, lr=1e-3, ema_decay=0.995,
+                         out_example="reference/weights/latent/vae_z2")
+    cfg, resume = parse_config(parser, VAEConfig, argv)
     manifest = train(cfg, resume=resume)
     print(json.dumps({k: manifest[k] for k in ("final_loss", "quality", "sha256")}, indent=2))
 

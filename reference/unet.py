@@ -11,6 +11,7 @@ import torch
 from torch import nn
 
 from .embedding import timestep_embedding
+from .labels import LabelEmbedding, no_labels
 
 
 class ResBlock(nn.Module):
@@ -97,15 +98,17 @@ class Unit(nn.Module):
 
 
 class UNet(nn.Module):
-    """model(x_t, t) -> eps_pred for x_t of shape (B, in_ch, H, W), H and W divisible by 2^(levels − 1).
+    """model(x_t, t, y=None) -> eps_pred for x_t of shape (B, in_ch, H, W), H and W divisible by 2^(levels − 1).
 
     channels·channel_mults[i] channels at level i (resolution H / 2^i); `blocks` units per level on the way down,
     `blocks + 1` on the way up; attention at the last (lowest) level and in the middle.
-    Built from its plain `config` dict, which the checkpoint manifest stores.
+    With `num_classes`, class-conditional: a learned embedding of y (B,) long, None meaning the null label ∅
+    (reference/labels.py), is added to the time embedding. Built from its plain `config` dict, which the checkpoint
+    manifest stores (num_classes only when set, so unconditional configs are as before).
     """
 
     def __init__(self, in_ch: int = 1, channels: int = 32, channel_mults: list[int] | tuple[int, ...] = (1, 2),
-                 blocks: int = 1, groups: int = 8, dropout: float = 0.0):
+                 blocks: int = 1, groups: int = 8, dropout: float = 0.0, num_classes: int | None = None):
         super().__init__()
         channel_mults = list(channel_mults)
         for key, value in {"in_ch": in_ch, "channels": channels, "blocks": blocks, "groups": groups}.items():
@@ -120,6 +123,8 @@ class UNet(nn.Module):
             raise ValueError(f"UNet dropout must lie in [0, 1); got {dropout!r}")
         self.config = {"in_ch": in_ch, "channels": channels, "channel_mults": channel_mults, "blocks": blocks,
                        "groups": groups, "dropout": dropout}
+        if num_classes is not None:
+            self.config["num_classes"] = num_classes
         self.levels = len(channel_mults)
         emb_dim = 4 * channels
         self.t_dim = channels
@@ -154,12 +159,18 @@ class UNet(nn.Module):
                 self.up.append(Upsample(ch))
 
         self.out = nn.Sequential(nn.GroupNorm(groups, ch), nn.SiLU(), nn.Conv2d(ch, in_ch, 3, padding=1))
+        # 4. The label embedding, created last: an unconditional UNet draws the same initial weights as before.
+        self.label_emb = LabelEmbedding(num_classes, emb_dim) if num_classes is not None else None
 
-    def forward(self, x_t: torch.Tensor, t: torch.Tensor) -> torch.Tensor:
+    def forward(self, x_t: torch.Tensor, t: torch.Tensor, y: torch.Tensor | None = None) -> torch.Tensor:
         side = 2 ** (self.levels - 1)
         if x_t.dim() != 4 or x_t.shape[2] % side or x_t.shape[3] % side:
             raise ValueError(f"x_t must be (B, C, H, W) with H and W divisible by {side}; got {tuple(x_t.shape)}")
         emb = self.time_mlp(timestep_embedding(t, self.t_dim).to(x_t.dtype))  # (B, 4·channels)
+        if self.label_emb is None:
+            no_labels(y, "UNet")
+        else:
+            emb = emb + self.label_emb(y, x_t)  # the class, added to the time embedding
         h = self.inp(x_t)
         skips = [h]
         for unit in self.down:

@@ -7,6 +7,7 @@ Digits are (B, 1, 8, 8) in [−1, 1], as `load_digits_split` gives them; latents
 """
 from __future__ import annotations
 
+import math
 from typing import NamedTuple
 
 import torch
@@ -52,6 +53,10 @@ class ConvVAE(nn.Module):
         """μ_θ(z), (B, 1, 8, 8): the mean of p_θ(x | z), which is what the lab shows as a decoded digit."""
         return self.decoder(z)
 
+    def decoder_log_likelihood(self, x: torch.Tensor, x_mean: torch.Tensor) -> torch.Tensor:
+        """log p_θ(x | z) = log N(x; μ_θ(z), σ_x²·I) per example, (B,), nats, given x_mean = μ_θ(z)."""
+        return gaussian_log_likelihood(x, x_mean, 2 * self.log_sigma_x).flatten(1).sum(1)
+
 
 class VAELoss(NamedTuple):
     """The negative ELBO and its two parts, per example, (B,), in nats: loss = reconstruction + kl."""
@@ -66,16 +71,34 @@ def reparameterize(mean: torch.Tensor, log_variance: torch.Tensor, eps: torch.Te
     return mean + torch.exp(0.5 * log_variance) * eps
 
 
-def vae_loss(vae: ConvVAE, x: torch.Tensor, eps: torch.Tensor) -> VAELoss:
+def vae_loss(vae: nn.Module, x: torch.Tensor, eps: torch.Tensor) -> VAELoss:
     """The negative of K&W eq. 10, per example: −log p_θ(x | z) + KL(q_φ(z | x) ‖ N(0, I)), z = μ + σ ⊙ ε.
 
-    x: (B, 1, 8, 8); eps: (B, latent_dim) standard normal. The KL is Appendix B's
+    vae: a ConvVAE or any model with its encode, decode and decoder_log_likelihood (reference/vae_mlp.py's MLPVAE).
+    x: (B, *S), (B, 1, 8, 8) for the ConvVAE; eps: (B, latent_dim) standard normal. The KL is Appendix B's
     −½ Σ_j (1 + log σ_j² − μ_j² − σ_j²), which `normal_kl` computes against N(0, 1) per dimension.
     """
     mean, log_variance = vae.encode(x)  # 1. q_φ(z | x)
     z = reparameterize(mean, log_variance, eps)  # 2. one draw, (B, latent_dim)
-    x_mean = vae.decode(z)  # 3. p_θ(x | z) = N(μ_θ(z), σ_x²·I)
-    reconstruction = -gaussian_log_likelihood(x, x_mean, 2 * vae.log_sigma_x).flatten(1).sum(1)
+    reconstruction = -vae.decoder_log_likelihood(x, vae.decode(z))  # 3. p_θ(x | z), e.g. N(μ_θ(z), σ_x²·I)
     kl = normal_kl(mean, log_variance, torch.zeros_like(mean), 0.0).sum(1)  # 4. closed form
     return VAELoss(reconstruction + kl, reconstruction, kl)
 
+
+
+def importance_weighted_log_likelihood(vae: nn.Module, x: torch.Tensor, eps: torch.Tensor) -> torch.Tensor:
+    """The importance-weighted bound of Burda et al. 2016 (eq. 8) per example, (B,), nats, with K draws:
+
+        log p_θ(x) ≥ E log (1/K) Σ_k p_θ(x | z_k)·p(z_k) / q_φ(z_k | x),   z_k = μ + σ ⊙ ε_k,
+
+    which equals the ELBO at K = 1 and tightens towards log p_θ(x) as K grows. eps: (K, B, latent_dim).
+    """
+    K = eps.shape[0]
+    mean, log_variance = vae.encode(x)  # (B, latent_dim) each
+    log_w = []
+    for eps_k in eps:
+        z = reparameterize(mean, log_variance, eps_k)
+        log_prior = gaussian_log_likelihood(z, torch.zeros_like(z), 0.0).sum(1)
+        log_q = gaussian_log_likelihood(z, mean, log_variance).sum(1)
+        log_w.append(vae.decoder_log_likelihood(x, vae.decode(z)) + log_prior - log_q)
+    return torch.logsumexp(torch.stack(log_w), dim=0) - math.log(K)  # (B,)

@@ -89,3 +89,19 @@ def test_zero_terminal_snr_at_T_and_a_bad_schedule():
     assert shown["variance"][0] == pytest.approx(shown["variance"][1], rel=1e-7)
     bad = open_page("posterior", posterior_T_0=0)
     assert errors(bad) == ["T must be an integer of at least 1; got 0"] and not bad.get("plotly_chart")
+
+
+def test_moving_t_reruns_only_the_one_dimensional_example(monkeypatch):
+    """Does moving t redraw the 1-D example alone (issue 16, item 2): its density at the new t, with neither the
+    coefficients' arrays looked up again nor their figure redrawn?"""
+    from lab_app import cache
+    from test_app_sampling_page import move_in_fragment
+
+    at = open_page("posterior", posterior_mode=TYPE)
+    calls = []
+    curves = cache.posterior_curves
+    monkeypatch.setattr(cache, "posterior_curves", lambda *args: calls.append(args) or curves(*args))
+    move_in_fragment(at, at.slider(key="posterior_t_1000"), 500)
+    assert "at t = 500" in figure(at, "fig_density")["layout"]["title"]["text"]
+    assert calls == []
+    assert not [c for c in at.get("plotly_chart") if c.proto.id.endswith("-fig_coefficients")]

@@ -13,6 +13,7 @@ from streamlit.testing.v1 import local_script_runner
 
 from graders.tasks.ddpm_core import TASKS
 from lab_app import cache
+from lab_app.compute import ComputeService
 from reference import make_toy
 from reference.data import TOY_DATASETS
 from reference.evaluate import sliced_wasserstein, support_precision
@@ -28,7 +29,7 @@ def first_and_last_t(at) -> tuple[str, str]:
 def move_in_fragment(at, widget, value):
     """Set a widget inside the page's one fragment and rerun as the browser does: that fragment only."""
     fragments = list(at._fragment_storage._fragments)
-    assert len(fragments) == 1, f"expected the trajectory to be the page's one fragment; found {fragments}"
+    assert len(fragments) == 1, f"expected the page to have one fragment; found {fragments}"
     widget.set_value(value)
     rerun_data = functools.partial(local_script_runner.RerunData, fragment_id_queue=fragments)
     with mock.patch.object(local_script_runner, "RerunData", rerun_data):
@@ -83,21 +84,21 @@ def test_trajectory_slider_reruns_only_its_fragment(monkeypatch):
     """Does moving the trajectory slider redraw x_t and x̂0 without sampling again or redrawing the rest?"""
     at = open_page("sampling", sampling_n_moons=50)
     calls = []
-    samples = cache.samples
-    monkeypatch.setattr(cache, "samples", lambda *args, **kwargs: calls.append(args) or samples(*args, **kwargs))
+    submit = ComputeService.submit
+    monkeypatch.setattr(ComputeService, "submit", lambda self, request: calls.append(request) or submit(self, request))
     slider = at.select_slider[0]
     assert figure(at, "fig_x_t")["layout"]["title"]["text"] != "x_t at t = 1"
     move_in_fragment(at, slider, len(slider.options) - 1)
     assert figure(at, "fig_x_t")["layout"]["title"]["text"] == "x_t at t = 1"
     assert figure(at, "fig_x0_pred")["layout"]["title"]["text"] == "the model's x̂0 at t = 1"
-    assert calls == []  # no sampling, not even a cache lookup: the page's script did not run
+    assert calls == []  # no sampling, not even a lookup of kept results: the page's script did not run
     assert not [c for c in at.get("plotly_chart") if c.proto.id.endswith("-fig_samples")]  # nor was it redrawn
 
 
 @pytest.mark.parametrize("name", TOY_DATASETS)
 def test_trailing_ddim_samples_the_toy_sets(name):
     """Starting at t = T (trailing spacing), where ᾱ_T ≈ 2e-9 magnifies ε's errors in x̂0 about 20 000-fold, do the
-    page's 50-step DDIM samples (x̂0 clipped to ±cache.TOY_DDIM_CLIP) still land on the data: most of them on its
+    page's 50-step DDIM samples (x̂0 clipped to ±TOY_DDIM_CLIP, the manifests' sampling.ddim_clip_x0) still land on the data: most of them on its
     support, and far closer to it than N(0, I) is? (Unclipped, trailing put them off the plot: a sliced Wasserstein
     distance of 0.8–2.7 against 0.05–0.09 clipped.)"""
     out = cache.samples(name, "DDIM", 2000, 0, 50, "trailing", 0.0, "fixed_large")

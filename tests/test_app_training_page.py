@@ -167,3 +167,88 @@ def test_a_run_nobody_watches_pauses_itself_and_resumes(monkeypatch):
     trainer, rows = uninterrupted(40)
     assert run.rows == rows
     assert_same_weights(run.trainer.ema, trainer.ema)
+
+
+def slotted_runs(slots, count: int, steps: int = 5000) -> list:
+    from lab_app.training_run import TrainingRun
+
+    return [TrainingRun(Trainer(TrainConfig(**SETTINGS, steps=steps, out="unused")), total=steps, sample_every=1000,
+                        n_samples=10, ddim_steps=5, clip_x0=4.0, slots=slots) for _ in range(count)]
+
+
+def until(condition, timeout_s: float = 30.0) -> None:
+    deadline = time.monotonic() + timeout_s
+    while not condition():
+        assert time.monotonic() < deadline, "timed out"
+        time.sleep(0.05)
+
+
+def test_one_training_slot_lets_one_run_step_and_the_others_wait_in_order():
+    """With one slot, do later runs wait without a step, 0 and 1 runs ahead, and does each start in turn as the one
+    before it stops, every slot given back at the end?"""
+    from lab_app.training_run import TrainingSlots
+
+    slots = TrainingSlots(1)
+    first, second, third = runs = slotted_runs(slots, 3)
+    try:
+        first.start()
+        until(lambda: first.steps_done > 0)
+        second.start()
+        until(lambda: second.waiting_ahead == 0)
+        third.start()
+        until(lambda: third.waiting_ahead == 1)
+        assert second.running and third.running and second.steps_done == third.steps_done == 0
+        assert slots.holders == {first} and first.waiting_ahead is None
+        first.stop()
+        until(lambda: second.steps_done > 0)
+        assert slots.holders == {second} and third.waiting_ahead == 0 and third.steps_done == 0
+        second.stop()
+        until(lambda: third.steps_done > 0)
+    finally:
+        for run in runs:
+            run.stop()
+    assert slots.holders == set() and slots.waiting == []
+
+
+def test_abandoned_runs_give_their_slot_and_their_place_back():
+    """Does a waiting run whose page is gone (not drawn for IDLE_S) leave the line, and a training one whose page is
+    gone pause and free its slot?"""
+    from lab_app.training_run import IDLE_S, TrainingSlots
+
+    slots = TrainingSlots(1)
+    holder, waiter = slotted_runs(slots, 2, steps=20_000)
+    try:
+        holder.start()
+        until(lambda: holder.steps_done > 0)
+        waiter.start()
+        until(lambda: waiter.waiting_ahead == 0)
+        waiter.seen -= 2 * IDLE_S  # the tab was closed
+        waiter.wait(5)
+        assert not waiter.running and waiter.paused_idle and slots.waiting == [] and waiter.steps_done == 0
+        holder.seen -= 2 * IDLE_S
+        holder.wait(5)
+        assert not holder.running and holder.paused_idle and slots.holders == set()
+    finally:
+        holder.stop()
+        waiter.stop()
+
+
+def test_the_page_shows_a_run_waiting_for_a_slot(pages):
+    """While every training slot of the server is taken, does Start show the run waiting, and does it train once a
+    slot frees?"""
+    from lab_app import cache
+
+    slots = cache.training_slots()
+    others = [object() for _ in range(slots.limit)]  # stand-ins for other students' runs
+    slots.holders.update(others)
+    try:
+        at = pages(training_steps=50)
+        at.button(key="training_start").click().run()
+        assert not at.exception, at.exception
+        assert any("Waiting for a free training slot" in i.value and "0 runs ahead of yours" in i.value for i in at.info)
+        assert at.session_state["training_run"].steps_done == 0
+    finally:
+        for other in others:
+            slots.release(other)
+    run = wait_until(at, lambda r: not r.running)
+    assert run.steps_done == 50 and not at.info

@@ -8,7 +8,8 @@ import torch
 from safetensors.torch import load_file, save_file
 
 from reference import Schedule
-from reference.checkpoints import WEIGHTS_DIR, CheckpointNotFoundError, available_checkpoints, load_checkpoint
+from reference.checkpoints import (TOY_DDIM_CLIP, WEIGHTS_DIR, CheckpointNotFoundError, Sampling, available_checkpoints,
+                                  load_checkpoint)
 from reference.data import TOY_DATASETS
 
 SHIPPED = [*TOY_DATASETS, "digits"]
@@ -158,4 +159,40 @@ def test_manifest_not_json(moons_copy):
     stem, _ = moons_copy
     stem.with_suffix(".json").write_text("{not json")
     with pytest.raises(ValueError, match="moons.json.*not valid JSON"):
+        load_checkpoint(stem)
+
+
+@pytest.mark.parametrize("name", available_checkpoints())
+def test_shipped_manifests_record_their_decoding(name):
+    """Does every shipped checkpoint decode as its manifest's "sampling" entry says (where it has one), the digits'
+    8-bit decoder and [−1, 1] and the 2-D sets' density with DDIM's ±4, as the lab chose before manifests held them?"""
+    manifest = json.loads((WEIGHTS_DIR / f"{name}.json").read_text())
+    sampling = load_checkpoint(name, device="cpu").sampling
+    assert manifest.get("sampling", sampling.to_manifest()) == sampling.to_manifest()
+    if manifest["data"] == "digits":
+        assert sampling == Sampling("discrete", 1.0, 1.0)
+    else:
+        assert sampling == Sampling("continuous", None, TOY_DDIM_CLIP)
+
+
+def test_an_older_manifest_falls_back_to_its_datas_decoding(moons_copy):
+    """Does a manifest written before the "sampling" key load, with the choices `Sampling.for_data` names?"""
+    stem, manifest = moons_copy
+    del manifest["sampling"]
+    stem.with_suffix(".json").write_text(json.dumps(manifest))
+    assert load_checkpoint(stem).sampling == Sampling.for_data("moons") == Sampling("continuous", None, 4.0)
+
+
+@pytest.mark.parametrize("entry, fragment", [
+    ({"decoder": "continuous", "clip_x0": None}, "lacks the keys \\['ddim_clip_x0'\\]"),
+    ({"decoder": "gaussian", "clip_x0": None, "ddim_clip_x0": 4.0}, "'gaussian'"),
+    ({"decoder": "continuous", "clip_x0": -1.0, "ddim_clip_x0": 4.0}, "clip_x0 must be a positive number or null"),
+    ({"decoder": "continuous", "clip_x0": None, "ddim_clip_x0": None}, "ddim_clip_x0 must be a positive number"),
+])
+def test_bad_sampling_entries_are_named(moons_copy, entry, fragment):
+    """Is a bad "sampling" entry refused at load, naming the key or value?"""
+    stem, manifest = moons_copy
+    manifest["sampling"] = entry
+    stem.with_suffix(".json").write_text(json.dumps(manifest))
+    with pytest.raises(ValueError, match=fragment):
         load_checkpoint(stem)

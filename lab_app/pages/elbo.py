@@ -3,7 +3,8 @@ import streamlit as st
 
 import reference
 from lab_app import cache, figures
-from lab_app.progress import with_progress
+from lab_app.compute import BoundRequest
+from lab_app.progress import follow
 from lab_app.show_code import show_code
 from lab_app.widgets import pick_model
 
@@ -35,15 +36,17 @@ if not variances:
     st.info("Pick at least one reverse variance.")
     st.stop()
 
-# 2.-3. The reference validates and computes (cached); a progress bar while it runs.
+# 2.-3. The reference validates and computes, through the lab's compute service (queued with other students'
+# requests, kept once done); the place in the queue and a progress bar while it waits and runs.
 results = {}
-for variance in variances:
-    try:
-        results[VARIANCES[variance]], _ = with_progress(cache.bound, name, int(n), variance, int(seed),
-                                                        label=f"{VARIANCES[variance]}: timesteps")
-    except ValueError as e:
-        st.error(str(e))
-        st.stop()
+try:
+    service = cache.compute_service()
+    tickets = {VARIANCES[v]: service.submit(BoundRequest(name, int(n), v, int(seed))) for v in variances}
+    for label, ticket in tickets.items():
+        results[label], _ = follow(ticket, label=f"{label}: timesteps")
+except ValueError as e:
+    st.error(str(e))
+    st.stop()
 
 manifest = cache.checkpoint(name).manifest
 columns = st.columns(len(results) + 1)
@@ -59,36 +62,38 @@ st.caption(f"Each bound is the mean over {n_used} held-out example{'s' if n_used
            + f" on {reference.device_name()}; {manifest['data']} model, T = {manifest['T']}, "
            f"{manifest['schedule']['name']} schedule. A repeated setting comes from the cache.")
 
-# 4. Figures.
+# 4. Figures, each built once per process for this setting (cache.figure).
 T = manifest["T"]
+setting = (name, int(n), int(seed), tuple(variances))
 k = {label: list(range(T + 1)) for label in results}
 left, right = st.columns(2)
 with left:
-    st.plotly_chart(figures.lines({label: r["per_term"] for label, r in results.items()}, "Every term L_k (eq. 5)",
-                                  "bits/dim", x=k, x_title="k in L_k (0: decoder L_0; T: prior L_T)", log_y=True,
-                                  dashed=(VARIANCES["fixed_small"],), colors=COLORS),
-                    key="fig_terms")
+    st.plotly_chart(cache.figure(("elbo_terms", *setting), lambda: figures.lines(
+        {label: r["per_term"] for label, r in results.items()}, "Every term L_k (eq. 5)", "bits/dim", x=k,
+        x_title="k in L_k (0: decoder L_0; T: prior L_T)", log_y=True, dashed=(VARIANCES["fixed_small"],),
+        colors=COLORS)), key="fig_terms")
     st.caption("A log axis: $L_0$, a density for continuous data, can be negative and then shows only in the bars.")
     show_code(reference.vlb_terms, reference.summarize_bound)
 with right:
-    st.plotly_chart(figures.lines({label: r["cumulative"] for label, r in results.items()}, "Running sum L_0 + … + L_k",
-                                  "bits/dim", x=k, x_title="k; the curve ends at the total",
-                                  dashed=(VARIANCES["fixed_small"],), colors=COLORS),
-                    key="fig_cumulative")
+    st.plotly_chart(cache.figure(("elbo_cumulative", *setting), lambda: figures.lines(
+        {label: r["cumulative"] for label, r in results.items()}, "Running sum L_0 + … + L_k", "bits/dim", x=k,
+        x_title="k; the curve ends at the total", dashed=(VARIANCES["fixed_small"],), colors=COLORS)),
+        key="fig_cumulative")
     show_code(reference.summarize_bound)
 with left:
     parts = {label: {PARTS[0]: r["reconstruction"], PARTS[1]: r["denoising"], PARTS[2]: r["prior"],
                      PARTS[3]: r["total"]} for label, r in results.items()}
-    st.plotly_chart(figures.bound_bars(parts, colors=COLORS), key="fig_parts")
+    st.plotly_chart(cache.figure(("elbo_parts", *setting), lambda: figures.bound_bars(parts, colors=COLORS)),
+                    key="fig_parts")
     st.markdown("| $\\sigma_t^2$ | " + " | ".join(PARTS_LATEX) + " |\n|---|---|---|---|---|\n" + "\n".join(
         f"| {label} | " + " | ".join(f"{v:.4g}" for v in values.values()) + " |" for label, values in parts.items()))
     show_code(reference.summarize_bound)
 with right:
     weights = {VARIANCES[v]: cache.weight_over_simple(name, v) for v in variances}
-    st.plotly_chart(figures.lines(weights, "What L_simple drops: D × the eq. 12 weight", "weight relative to L_simple",
-                                  x={label: list(range(2, T + 1)) for label in weights}, log_y=True,
-                                  hline=(1.0, "L_simple"), dashed=(VARIANCES["fixed_small"],), colors=COLORS),
-                    key="fig_weight")
+    st.plotly_chart(cache.figure(("elbo_weight", name, tuple(variances)), lambda: figures.lines(
+        weights, "What L_simple drops: D × the eq. 12 weight", "weight relative to L_simple",
+        x={label: list(range(2, T + 1)) for label in weights}, log_y=True, hline=(1.0, "L_simple"),
+        dashed=(VARIANCES["fixed_small"],), colors=COLORS)), key="fig_weight")
     st.caption(r"$L_{t-1} = w_t\,\mathbb E\|\varepsilon - \varepsilon_\theta\|^2$ with "
                r"$w_t = \frac{\beta_t^2}{2\sigma_t^2\alpha_t(1-\bar\alpha_t)}$ (eq. 12); $L_\text{simple}$ (eq. 14) "
                r"uses $1/D$ at every $t$. Above 1, the bound counts a step more than $L_\text{simple}$ does.")

@@ -51,7 +51,9 @@ def chain_against_jump(spec: cache.ScheduleSpec, T: int, dataset: str, n: int, s
     t = st.slider("t (paper's; code's index is t − 1)", 1, T, max(1, T // 10), key=f"forward_t_{T}") if T > 1 else 1
     # 3. Cached arrays: t is the paper's, the cache takes code's t − 1.
     r = cache.forward_at(spec, dataset, n, seed, t - 1)
-    st.plotly_chart(figures_forward.chain_vs_jump(r["chain"], r["jump"], t), key="fig_chain_vs_jump")
+    st.plotly_chart(cache.figure(("chain_vs_jump", spec, dataset, n, seed, t),
+                                 lambda: figures_forward.chain_vs_jump(r["chain"], r["jump"], t)),
+                    key="fig_chain_vs_jump")
     chain, jump = r["chain_moments"], r["jump_moments"]
 
     def cells(m: dict, key: str) -> list[str]:
@@ -86,11 +88,11 @@ st.markdown(r"For data of variance $v$, eq. 2 keeps $\operatorname{Var} x_t = \b
 st.latex(r"x_t = x_{t-1} + \sqrt{\beta_t}\,\epsilon \quad\Rightarrow\quad "
          r"\operatorname{Var} x_t = v + \sum_{s=1}^{t} \beta_s")
 v = cache.forward_variance(spec, dataset, n, seed)
-st.plotly_chart(figures.lines(
+st.plotly_chart(cache.figure(("forward_variance", spec, dataset, n, seed), lambda: figures.lines(
     {figures_forward.CHAIN: v["chain"]["average_variance"], EXACT: v["chain"]["average_exact_variance"],
      UNSCALED: v["unscaled"]["average_variance"], EXACT_UNSCALED: v["unscaled"]["average_exact_variance"]},
     "Variance of x<sub>t</sub> (averaged over the 2 coordinates), measured along each chain", "variance",
-    dashed=(EXACT, EXACT_UNSCALED), colors=COLORS), key="fig_variance")
+    dashed=(EXACT, EXACT_UNSCALED), colors=COLORS)), key="fig_variance")
 st.caption(f"At $t = T = {T}$ the chain of eq. 2 measures a variance of {v['chain']['average_variance'][-1]:.3f} "
            f"(exactly {v['chain']['average_exact_variance'][-1]:.3f}); the unscaled chain "
            f"{v['unscaled']['average_variance'][-1]:.3f} (exactly {v['unscaled']['average_exact_variance'][-1]:.3f}). "
@@ -103,8 +105,8 @@ digit = int(st.columns(4)[0].number_input("held-out digit", value=0, min_value=0
                                           max_value=len(cache.digits_split().x_test) - 1, step=1, key="forward_digit"))
 ts = sorted({max(1, round(f * T)) for f in DIGIT_FRACTIONS})  # the paper's t
 d = cache.forward_digit(spec, digit, seed, tuple(t - 1 for t in ts))
-st.plotly_chart(figures_forward.digit_strip(d["x0"], {"step by step": d["chain"], "one jump": d["jump"]}, ts),
-                key="fig_digit_strip")
+st.plotly_chart(cache.figure(("digit_strip", spec, digit, seed, tuple(ts)), lambda: figures_forward.digit_strip(
+    d["x0"], {"step by step": d["chain"], "one jump": d["jump"]}, ts)), key="fig_digit_strip")
 st.caption("Each row uses its own noise, so the pixels differ, but the two rows fade alike: the same $\\sqrt{\\bar"
            "\\alpha_t}$ of the digit is left under the same $1 - \\bar\\alpha_t$ of noise variance at every $t$. Gray "
            "spans [−1, 1]; noise beyond it saturates.")

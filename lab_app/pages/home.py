@@ -27,10 +27,14 @@ PAGES = [  # (file, icon, what it shows), in the course's order
      r"weighs at each $t$ against the bound, and models trained on each, measured."),
     ("sampling.py", ":material/scatter_plot:", r"**Sampling**: Algorithm 2 and DDIM step by step, with $x_t$ and the "
      r"model's $\hat x_0$ along the way."),
+    ("conditioning.py", ":material/tune:", r"**Conditioning and guidance**: one network told which digit (or which "
+     r"moon) to draw, and classifier-free guidance's $w$ trading diversity for class accuracy, measured."),
     ("network.py", ":material/account_tree:", "**The network**: the digits model's U-Net from its module tree, the "
      "sinusoidal time embedding, attention maps and feature maps."),
     ("latent.py", ":material/compress:", "**Latent diffusion**: a VAE's prior against its encoded digits, and samples "
      "from the prior, a latent DDPM and the pixel-space DDPM, measured."),
+    ("families.py", ":material/compare:", "**VAE, GAN, flow and diffusion**: four families on the same data, side by "
+     "side, with likelihood in bits/dim (exact, bound or none), sample quality and sampling cost, measured."),
 ]
 for page, icon, label in PAGES:
     st.page_link(f"lab_app/pages/{page}", label=label, icon=icon)

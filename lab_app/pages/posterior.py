@@ -50,46 +50,52 @@ st.markdown("Bayes' rule needs no algebra: multiply the step forward (eq. 2) by 
             "functions of $x_{t-1}$, and normalise numerically on a fine grid:")
 st.latex(r"q(x_{t-1} \mid x_t, x_0) = \frac{q(x_t \mid x_{t-1})\, q(x_{t-1} \mid x_0)}"
          r"{\int q(x_t \mid x')\, q(x' \mid x_0)\, dx'}")
-a, b, c, d = st.columns(4)
-x0 = float(a.number_input("$x_0$", value=1.0, min_value=-10.0, max_value=10.0, step=0.1, format="%.3f",
-                          key="posterior_x0"))
-t = b.slider("t (paper's; code's index is t − 1)", 1, T, max(1, T // 10), key=f"posterior_t_{T}") if T > 1 else 1
-mode = c.radio("$x_t$", (DRAW, TYPE), key="posterior_mode")
-if mode == DRAW:
-    seed = int(d.number_input("seed", value=0, min_value=0, step=1, key="posterior_seed"))
-    x_t = cache.draw_x_t(spec, x0, t - 1, seed)
-    d.caption(f"$x_t$ = {x_t:.4f}")
-else:
-    x_t = float(d.number_input("$x_t$", value=0.5, min_value=-100.0, max_value=100.0, step=0.1, format="%.4f",
-                               key="posterior_x_t"))
+@st.fragment
+def one_dimensional_example(spec: cache.ScheduleSpec, T: int, curves: dict) -> None:
+    """x0, t and x_t, and eq. 7 against the grid: a fragment, so that moving t or x0 reruns this part only."""
+    a, b, c, d = st.columns(4)
+    x0 = float(a.number_input("$x_0$", value=1.0, min_value=-10.0, max_value=10.0, step=0.1, format="%.3f",
+                              key="posterior_x0"))
+    t = b.slider("t (paper's; code's index is t − 1)", 1, T, max(1, T // 10), key=f"posterior_t_{T}") if T > 1 else 1
+    mode = c.radio("$x_t$", (DRAW, TYPE), key="posterior_mode")
+    if mode == DRAW:
+        seed = int(d.number_input("seed", value=0, min_value=0, step=1, key="posterior_seed"))
+        x_t = cache.draw_x_t(spec, x0, t - 1, seed)
+        d.caption(f"$x_t$ = {x_t:.4f}")
+    else:
+        x_t = float(d.number_input("$x_t$", value=0.5, min_value=-100.0, max_value=100.0, step=0.1, format="%.4f",
+                                   key="posterior_x_t"))
 
-k = t - 1  # code's index
-if t == 1:
-    st.info(f"At $t = 1$ there is no density to draw: $\\bar\\alpha_0 = {curves['alpha_bar_prev'][0]:g}$, so "
-            f"$q(x_0 \\mid x_0)$ is the point $x_0$ itself, and the posterior collapses onto it: "
-            f"$\\tilde\\mu_1 = {curves['coef1'][0]:g}\\cdot x_0 + {curves['coef2'][0]:g}\\cdot x_1 = {x0:g}$ and "
-            f"$\\tilde\\beta_1 = {curves['posterior_variance'][0]:g}$. Move $t$ to 2 or more.")
-else:
-    try:
-        p = cache.posterior_1d(spec, x0, x_t, k)
-    except ValueError as e:
-        st.error(str(e))
-        st.stop()
-    table, metric = st.columns([3, 1])
-    table.markdown(
-        "| | eq. 7 | Bayes' rule on the grid | difference |\n|---|---|---|---|\n"
-        f"| mean | $\\tilde\\mu_t$ = {p['posterior_mean']:.8g} | {p['grid_mean']:.8g} | {p['mean_diff']:.1e} |\n"
-        f"| variance | $\\tilde\\beta_t$ = {p['posterior_variance']:.8g} | {p['grid_variance']:.8g} | "
-        f"{p['variance_diff']:.1e} |")
-    metric.metric("largest gap between the curves", f"{p['max_abs_diff']:.2e}",
-                  help=f"over {len(p['grid'])} grid points; the peak density is {p['peak']:.4g}")
-    st.plotly_chart(figures_posterior.density(p["grid"], p["bayes"], p["closed_form"],
-                                              f"q(x<sub>t−1</sub> | x<sub>t</sub> = {x_t:.4g}, x<sub>0</sub> = "
-                                              f"{x0:g}) at t = {t}"), key="fig_density")
-    st.caption(f"The two curves overlap: their largest gap, {p['max_abs_diff']:.2e}, is "
-               f"{p['max_abs_diff'] / p['peak']:.1e} of the peak density, the error of the grid and of floating "
-               "point.")
-show_code(reference.posterior_on_grid, reference.posterior_check_1d, reference.q_posterior_mean_variance)
+    k = t - 1  # code's index
+    if t == 1:
+        st.info(f"At $t = 1$ there is no density to draw: $\\bar\\alpha_0 = {curves['alpha_bar_prev'][0]:g}$, so "
+                f"$q(x_0 \\mid x_0)$ is the point $x_0$ itself, and the posterior collapses onto it: "
+                f"$\\tilde\\mu_1 = {curves['coef1'][0]:g}\\cdot x_0 + {curves['coef2'][0]:g}\\cdot x_1 = {x0:g}$ and "
+                f"$\\tilde\\beta_1 = {curves['posterior_variance'][0]:g}$. Move $t$ to 2 or more.")
+    else:
+        try:
+            p = cache.posterior_1d(spec, x0, x_t, k)
+        except ValueError as e:
+            st.error(str(e))
+            st.stop()
+        table, metric = st.columns([3, 1])
+        table.markdown(
+            "| | eq. 7 | Bayes' rule on the grid | difference |\n|---|---|---|---|\n"
+            f"| mean | $\\tilde\\mu_t$ = {p['posterior_mean']:.8g} | {p['grid_mean']:.8g} | {p['mean_diff']:.1e} |\n"
+            f"| variance | $\\tilde\\beta_t$ = {p['posterior_variance']:.8g} | {p['grid_variance']:.8g} | "
+            f"{p['variance_diff']:.1e} |")
+        metric.metric("largest gap between the curves", f"{p['max_abs_diff']:.2e}",
+                      help=f"over {len(p['grid'])} grid points; the peak density is {p['peak']:.4g}")
+        st.plotly_chart(figures_posterior.density(p["grid"], p["bayes"], p["closed_form"],
+                                                  f"q(x<sub>t−1</sub> | x<sub>t</sub> = {x_t:.4g}, x<sub>0</sub> = "
+                                                  f"{x0:g}) at t = {t}"), key="fig_density")
+        st.caption(f"The two curves overlap: their largest gap, {p['max_abs_diff']:.2e}, is "
+                   f"{p['max_abs_diff'] / p['peak']:.1e} of the peak density, the error of the grid and of floating "
+                   "point.")
+    show_code(reference.posterior_on_grid, reference.posterior_check_1d, reference.q_posterior_mean_variance)
+
+
+one_dimensional_example(spec, T, curves)
 
 st.subheader(r"Why $\tilde\beta_t \to 0$ at $t = 1$")
 st.markdown(r"One step from the data there is nothing left to guess: $\bar\alpha_0 = 1$, so $x_0$ itself is the "

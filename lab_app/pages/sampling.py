@@ -3,7 +3,8 @@ import streamlit as st
 
 import reference
 from lab_app import cache, figures
-from lab_app.progress import with_progress
+from lab_app.compute import SampleRequest
+from lab_app.progress import follow
 from lab_app.show_code import show_code
 from lab_app.widgets import pick_model
 
@@ -29,16 +30,20 @@ def listed(ts: list[int], ends: int = 3) -> str:
 
 
 @st.fragment
-def trajectory(out: dict) -> None:
-    """x_t and the model's x̂0 at one step: a fragment, so that moving the slider redraws these two figures only."""
+def trajectory(out: dict, request: SampleRequest) -> None:
+    """x_t and the model's x̂0 at one step: a fragment, so that moving the slider redraws these two figures only, each
+    built once per process (cache.figure) from the kept trajectory."""
     timesteps = out["timesteps"]
     i = st.select_slider("Trajectory: the step at the paper's t (x̂0 is the model's guess of x0 at that step)",
                          options=list(range(len(timesteps))), value=len(timesteps) // 2,
                          format_func=lambda j: f"t = {timesteps[j] + 1}", key=f"sampling_frame_{len(timesteps)}")
     t_paper = timesteps[i] + 1
     middle, right = st.columns(2)
-    middle.plotly_chart(draw(out["x_t"][i], f"x_t at t = {t_paper}"), key="fig_x_t")
-    right.plotly_chart(draw(out["x0_pred"][i], f"the model's x̂0 at t = {t_paper}"), key="fig_x0_pred")
+    middle.plotly_chart(cache.figure(("x_t", request.key, i), lambda: draw(out["x_t"][i], f"x_t at t = {t_paper}")),
+                        key="fig_x_t")
+    right.plotly_chart(cache.figure(("x0_pred", request.key, i),
+                                    lambda: draw(out["x0_pred"][i], f"the model's x̂0 at t = {t_paper}")),
+                       key="fig_x0_pred")
 
 
 st.title("Sampling")
@@ -85,25 +90,29 @@ if sampler == "DDIM":
                f"\\sqrt{{1-\\bar\\alpha_T}}\\,\\varepsilon_\\theta)/\\sqrt{{\\bar\\alpha_T}}$ (eq. 15) would magnify "
                f"the model's error in $\\varepsilon$ {alpha_bar_T ** -0.5:,.0f}-fold.")
 
-# 3. Sample (cached), with a progress bar and the model's current x̂0 drawn live.
+# 3. Sample through the lab's compute service (queued with other students' requests, batched with those of the same
+# model and sampler, kept once done), with the place in the queue, a progress bar and the model's current x̂0.
 try:
-    out, computed = with_progress(cache.samples, name, sampler, int(n), int(seed), int(ddim_steps), spacing,
-                                  float(eta), variance, label=f"{sampler} steps",
-                                  preview=lambda x0_pred: draw(x0_pred[:PREVIEW_N[kind]].cpu().numpy(),
-                                                                 "the model's x̂0, now"))
+    request = SampleRequest(name, sampler, int(n), int(seed), int(ddim_steps), spacing, float(eta), variance)
+    out, computed = follow(cache.compute_service().submit(request), label=f"{sampler} steps",
+                           preview=lambda x0_pred: draw(x0_pred[:PREVIEW_N[kind]].cpu().numpy(),
+                                                        "the model's x̂0, now"))
 except ValueError as e:
     st.error(str(e))
     st.stop()
+others = out["batch"] - 1  # other students' requests sampled in the same run
+shared = f", in one run with {others} other request{'s' if others > 1 else ''}" if others else ""
 st.caption(f"{sampler}, {len(steps)} step{'' if len(steps) == 1 else 's'}, {int(n)} samples: {out['seconds']:.2f} s on "
-           f"{out['device']}"
+           f"{out['device']}{shared}"
            + ("" if computed else " (when first computed; this result came from the cache)") + ".")
 
 # 4. Figures: the samples, and beside them the trajectory, a fragment redrawn alone when its slider moves.
 left, right = st.columns([1, 2], vertical_alignment="bottom")
 data = cache.held_out(name, int(n)) if kind == "points" else None
-left.plotly_chart(draw(out["x0"], f"Samples x0 ({name})", data), key="fig_samples")
+left.plotly_chart(cache.figure(("samples", request.key), lambda: draw(out["x0"], f"Samples x0 ({name})", data)),
+                  key="fig_samples")
 with right:
-    trajectory(out)
+    trajectory(out, request)
 if sampler == "DDPM":
     show_code(reference.sample_ddpm, reference.ddpm_steps, label="Show the code: the sampler")
 else:

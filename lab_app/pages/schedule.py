@@ -57,7 +57,9 @@ st.markdown("| schedule | $\\bar\\alpha_T$ | $L_T$ (bits/dim, data of unit varia
     f"| {label} | {curve['alpha_bar_T']:.3g} | {curve['prior_bits_per_dim']:.3g} |" for label, curve in curves.items()))
 
 # 4. Figures.
-st.plotly_chart(figures.schedule_panels(curves, relative=relative, colors=colors), key="fig_schedules")
+st.plotly_chart(cache.figure(("schedule_panels", tuple((label, spec) for _, label, spec in valid), relative),
+                             lambda: figures.schedule_panels(curves, relative=relative, colors=colors)),
+                key="fig_schedules")
 builders = dict.fromkeys(BETA_BUILDERS[spec[0]] for _, _, spec in valid if spec[0] in BETA_BUILDERS)  # once each, in order
 show_code(reference.Schedule.from_name, *builders, reference.Schedule.from_betas, reference.log_snr,
           reference.terminal_signal)
@@ -72,7 +74,7 @@ def noised_data(valid: list[tuple[int, str, cache.ScheduleSpec]], T: dict[str, i
     t = a.slider("t (paper's; code's index is t − 1)", 1, T_max, max(1, T_max // 4), key=f"t_{T_max}")
     dataset = b.selectbox("2-D data set", TOY_DATASETS, key="schedule_dataset")
     seed = c.number_input("seed", value=0, min_value=0, step=1, key="schedule_seed")
-    noised, title_colors = {}, {}
+    noised, title_colors, key = {}, {}, ["noised_panels", dataset, int(seed)]
     for _, label, spec in valid:
         t_here = min(t, T[label])  # a schedule with fewer steps stops at its own T
         title = f"{label}, t = {t_here}"
@@ -80,7 +82,9 @@ def noised_data(valid: list[tuple[int, str, cache.ScheduleSpec]], T: dict[str, i
                          cache.noised_toy(spec, dataset, N_POINTS, t_here - 1, int(seed)),
                          cache.noised_digits(spec, 8, t_here - 1, int(seed)))
         title_colors[title] = colors[label]
-    st.plotly_chart(figures.noised_panels(noised, colors=title_colors), key="fig_noised")
+        key.append((title, spec))
+    st.plotly_chart(cache.figure(tuple(key), lambda: figures.noised_panels(noised, colors=title_colors)),
+                    key="fig_noised")
     show_code(reference.q_sample)
 
 

@@ -9,6 +9,7 @@ import reference
 from lab_app import cache, figures, figures_training
 from lab_app.show_code import show_code
 from lab_app.training_run import TrainingRun
+from reference.checkpoints import TOY_DDIM_CLIP
 from reference.data import TOY_DATASETS
 from reference.train import TOY_HELDOUT_SEED, LossLog, TrainConfig, Trainer, train
 
@@ -73,7 +74,7 @@ def start(cfg: TrainConfig, every: int) -> None:
     if (old := st.session_state.get(STATE)) is not None:
         old.stop()
     run = TrainingRun(Trainer(cfg), total=cfg.steps, sample_every=every, n_samples=SAMPLES_N,
-                      ddim_steps=DDIM_STEPS, clip_x0=cache.TOY_DDIM_CLIP)
+                      ddim_steps=DDIM_STEPS, clip_x0=TOY_DDIM_CLIP, slots=cache.training_slots())
     st.session_state[STATE] = run
     run.start()
 
@@ -118,6 +119,9 @@ def live_view(run: TrainingRun | None, live: bool) -> None:
     rows, snapshots = list(run.rows), list(run.snapshots)  # the thread appends as we read
     if run.error:
         st.error(f"Training stopped: {run.error}")
+    elif (ahead := run.waiting_ahead) is not None:
+        st.info(f"Waiting for a free training slot ({run.slots.limit} run{'s' if run.slots.limit > 1 else ''} train at "
+                f"once on this server): {ahead} run{'' if ahead == 1 else 's'} ahead of yours.")
     elif run.paused_idle:
         st.warning("Paused: the page was not open. Resume continues from the same step.")
     counters = st.columns(4)

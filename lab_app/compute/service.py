@@ -1,0 +1,209 @@
+"""One queue for every session's heavy work: requests wait in order, requests of one `batch_key` run together as
+one batch (one forward pass per step for all their rows), equal requests share one run, and finished results are
+kept in a bounded cache, so that asking again is free.
+
+A batch runs in one of the service's threads (at a low priority, so that the students' page reruns come first), in
+this process, or, given a Dask `client`, as one task on that
+cluster (a GPU worker, say). Each request gets a `Ticket`: its place in the queue, its progress, its result or its
+error. A batch that fails runs again request by request, so that an error reaches only the request that caused it.
+"""
+from __future__ import annotations
+
+import os
+import threading
+from typing import Any
+
+from . import jobs
+from .host import lower_this_thread, return_freed_memory
+from .requests import BoundRequest, SampleRequest
+from .results import BoundedResults
+
+Request = SampleRequest | BoundRequest
+MAX_BATCH_ROWS = 32_768  # rows of one batch: 16 default 2-D requests, or 128 of the digits' default 16 (small U-Net)
+MAX_RESULT_BYTES = 192 * 2**20  # the finished results kept; a default 2-D result with its trajectory is 3.2 MB
+
+
+class Ticket:
+    """A request's place in the service. `state` runs queued → running → done or failed (or cancelled, when every
+    session waiting for it left while it was queued); `done` of `total` steps, `preview` the model's current x̂0
+    (None for a bound), `batch` how many requests share its run."""
+
+    def __init__(self, request: Request, service: ComputeService):
+        self.request, self._service = request, service
+        self.state = "queued"
+        self.done, self.total, self.preview, self.batch = 0, 0, None, 1
+        self.result: dict | None = None
+        self.error: BaseException | None = None
+        self.watchers = 1
+        self._finished = threading.Event()
+
+    @property
+    def ahead(self) -> int:
+        """How many requests will run before this one starts (0 once it runs)."""
+        return self._service.ahead(self)
+
+    @property
+    def finished(self) -> bool:
+        return self._finished.is_set()
+
+    def wait(self, timeout: float | None = None) -> bool:
+        """Wait until done, failed or cancelled; whether it finished within `timeout`."""
+        return self._finished.wait(timeout)
+
+    def value(self, timeout: float | None = None) -> dict:
+        """The result, waiting for it; the job's own exception if it failed."""
+        if not self.wait(timeout):
+            raise TimeoutError(f"{self.request} is still {self.state} after {timeout} s")
+        if self.error is not None:
+            raise self.error
+        if self.result is None:
+            raise RuntimeError(f"{self.request} was cancelled: no session waited for it")
+        return self.result
+
+    def release(self) -> None:
+        """This session no longer waits (see `ComputeService.release`)."""
+        self._service.release(self)
+
+    def _end(self, state: str, result: dict | None = None, error: BaseException | None = None) -> None:
+        self.state, self.result, self.error = state, result, error
+        self._finished.set()
+
+
+class ComputeService:
+    """The queue, its worker threads (`workers`, default 1: on a CPU one batch at a time uses the cores best) and the
+    bounded results. With a Dask `client` each batch is a task on its cluster and `workers` batches run at once."""
+
+    def __init__(self, *, client: Any = None, workers: int = 1, max_batch_rows: int = MAX_BATCH_ROWS,
+                 max_result_bytes: int = MAX_RESULT_BYTES):
+        if workers < 1:
+            raise ValueError(f"workers must be at least 1; got {workers}")
+        if max_batch_rows < 1:
+            raise ValueError(f"max_batch_rows must be at least 1; got {max_batch_rows}")
+        self.client, self.max_batch_rows = client, max_batch_rows
+        self.results = BoundedResults(max_result_bytes)
+        self._queue: list[Ticket] = []
+        self._running: list[Ticket] = []
+        self._pending: dict[tuple, Ticket] = {}  # key -> its queued or running ticket
+        self._changed = threading.Condition()
+        self._closed = False
+        self._threads = [threading.Thread(target=self._work, name=f"ddpm-lab-compute-{i}", daemon=True)
+                         for i in range(workers)]
+        for thread in self._threads:
+            thread.start()
+
+    @classmethod
+    def from_environment(cls) -> ComputeService:
+        """In-process, unless DDPM_LAB_DASK_SCHEDULER names a Dask scheduler (tcp://HOST:8786) whose workers have
+        this repository; DDPM_LAB_COMPUTE_WORKERS batches run at once (default 1, or 4 on a cluster)."""
+        address = os.environ.get("DDPM_LAB_DASK_SCHEDULER")
+        client = None
+        if address:
+            from distributed import Client
+            client = Client(address)
+        return cls(client=client, workers=int(os.environ.get("DDPM_LAB_COMPUTE_WORKERS", 4 if client else 1)))
+
+    def submit(self, request: Request) -> Ticket:
+        """A ticket for `request`: finished at once when its result is kept, the ticket of an equal request already
+        queued or running, or a new one at the end of the queue."""
+        with self._changed:
+            if self._closed:
+                raise RuntimeError("the compute service is closed")
+            if (pending := self._pending.get(request.key)) is not None:
+                pending.watchers += 1
+                return pending
+            ticket = Ticket(request, self)
+            if (result := self.results.get(request.key)) is not None:
+                ticket.done = ticket.total = 1
+                ticket._end("done", result)
+                return ticket
+            self._queue.append(ticket)
+            self._pending[request.key] = ticket
+            self._changed.notify()
+            return ticket
+
+    def release(self, ticket: Ticket) -> None:
+        """A session stops waiting for `ticket`; a queued ticket no session waits for leaves the queue."""
+        with self._changed:
+            ticket.watchers -= 1
+            if ticket.watchers <= 0 and ticket.state == "queued" and ticket in self._queue:
+                self._queue.remove(ticket)
+                del self._pending[ticket.request.key]
+                ticket._end("cancelled")
+
+    def ahead(self, ticket: Ticket) -> int:
+        """Requests running or queued before `ticket` (0 when it runs or has ended)."""
+        with self._changed:
+            if ticket.state != "queued" or ticket not in self._queue:
+                return 0
+            return len(self._running) + self._queue.index(ticket)
+
+    def close(self) -> None:
+        """Stop the worker threads after their current batches; queued tickets are cancelled."""
+        with self._changed:
+            self._closed = True
+            for ticket in self._queue:
+                ticket._end("cancelled")
+            self._queue.clear()
+            self._changed.notify_all()
+        for thread in self._threads:
+            thread.join()
+
+    def _next_batch(self) -> list[Ticket] | None:
+        """The queue's head and every queued ticket of its batch_key that fits in max_batch_rows, in queue order."""
+        with self._changed:
+            while not self._queue and not self._closed:
+                self._changed.wait()
+            if self._closed:
+                return None
+            head = self._queue[0]
+            batch, rows = [], 0
+            for ticket in list(self._queue):
+                n = getattr(ticket.request, "n", 1)
+                fits = not batch or rows + n <= self.max_batch_rows
+                if ticket.request.batch_key == head.request.batch_key and fits:
+                    batch.append(ticket)
+                    rows += n
+                    self._queue.remove(ticket)
+            for ticket in batch:
+                ticket.state, ticket.batch = "running", len(batch)
+            self._running += batch
+            return batch
+
+    def _work(self) -> None:
+        lower_this_thread()  # a batch takes the cores only when no page rerun wants them
+        while (batch := self._next_batch()) is not None:
+            try:
+                self._run(batch)
+            finally:
+                return_freed_memory()
+                with self._changed:
+                    for ticket in batch:
+                        self._running.remove(ticket)
+                        self._pending.pop(ticket.request.key, None)
+
+    def _run(self, batch: list[Ticket]) -> None:
+        """Run a batch and hand each ticket its result; if it fails, run its requests one by one."""
+        try:
+            results = self._execute(batch)
+        except BaseException as e:  # whatever a job raises, the service goes on
+            if len(batch) == 1:
+                batch[0]._end("failed", error=e)
+                return
+            for ticket in batch:
+                ticket.batch = 1
+                self._run([ticket])
+            return
+        for ticket, result in zip(batch, results):
+            self.results.put(ticket.request.key, result)
+            ticket._end("done", result)
+
+    def _execute(self, batch: list[Ticket]) -> list[dict]:
+        requests = [ticket.request for ticket in batch]
+        if self.client is not None:  # a task on the cluster; its steps are not reported back
+            return self.client.submit(jobs.run_batch, requests, pure=False).result()
+
+        def progress(done: int, total: int, previews: list) -> None:
+            for ticket, preview in zip(batch, previews):
+                ticket.done, ticket.total, ticket.preview = done, total, preview
+
+        return jobs.run_batch(requests, progress)
