@@ -9,6 +9,7 @@ page's own thread draws the bar.
 from __future__ import annotations
 
 import threading
+import time
 from typing import Any, Callable
 
 import streamlit as st
@@ -16,6 +17,29 @@ import streamlit as st
 from lab_app.compute import Ticket
 
 PREVIEW_EVERY_S = 0.6  # how often the bar and the preview are redrawn; plotly needs a few hundred ms to draw
+PREVIEWS_PER_S = 2.0  # live previews drawn per second by all sessions together (`PreviewBudget`)
+
+
+class PreviewBudget:
+    """At most `per_s` live previews a second across every session of the server process. Each preview is a plotly
+    figure of the model's x̂0, built and sent under the one interpreter lock that every student's page rerun needs:
+    with 30 students waiting on one batch, a preview each every 0.6 s took more of it than all the reruns
+    (bench/bench_load.py, 50 students). The bars, a few bytes each, are not rationed."""
+
+    def __init__(self, per_s: float):
+        self.gap, self._next, self._lock = 1.0 / per_s, 0.0, threading.Lock()
+
+    def take(self) -> bool:
+        """Whether a preview may be drawn now (and, if so, the budget's next slot is taken)."""
+        with self._lock:
+            now = time.monotonic()
+            if now < self._next:
+                return False
+            self._next = now + self.gap
+            return True
+
+
+previews = PreviewBudget(PREVIEWS_PER_S)
 
 
 def with_progress(fn: Callable[..., Any], *args, label: str, preview: Callable[[Any], Any] | None = None,
@@ -45,7 +69,7 @@ def with_progress(fn: Callable[..., Any], *args, label: str, preview: Callable[[
         while worker.is_alive():
             worker.join(PREVIEW_EVERY_S)
             bar.progress(min(1.0, state["done"] / state["total"]), text=f"{label}: {state['done']} of {state['total']}")
-            if slot is not None and state["value"] is not None:
+            if slot is not None and state["value"] is not None and previews.take():
                 frame += 1  # a new key for each redraw: identical figures would otherwise share an id
                 slot.plotly_chart(preview(state["value"]), key=f"preview-{label}-{frame}")
         bar.empty()
@@ -79,7 +103,7 @@ def follow(ticket: Ticket, *, label: str, preview: Callable[[Any], Any] | None =
                                  text=f"{label}: {ticket.done} of {ticket.total}{shared}")
                 else:
                     bar.progress(0.0, text=f"{label}: running on the cluster{shared}")
-                if slot is not None and ticket.preview is not None:
+                if slot is not None and ticket.preview is not None and previews.take():
                     frame += 1
                     slot.plotly_chart(preview(ticket.preview), key=f"preview-{label}-{frame}")
         finally:

@@ -15,4 +15,10 @@ if [ ${#missing[@]} -gt 0 ] && command -v apt-get >/dev/null && [ "$(id -u)" = 0
 fi
 [ -x .venv/bin/python ] || python3 -m venv .venv
 .venv/bin/pip install -q --disable-pip-version-check -r requirements-test.txt
-exec .venv/bin/python -m pytest "$@"
+if [ $# -gt 0 ]; then  # a chosen part of the suite: as asked, one file after another
+  exec .venv/bin/python -m pytest "$@"
+fi
+# The whole suite: two test files at a time (`--dist loadfile` keeps each file's module fixtures, such as a course
+# graded once or a Streamlit server, in one process), then, alone, the tests that check the whole machine's state.
+.venv/bin/python -m pytest -n 2 --dist loadfile -m "not exclusive"
+exec .venv/bin/python -m pytest -m exclusive

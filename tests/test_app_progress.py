@@ -38,3 +38,22 @@ def test_preview_follows_the_steps_then_the_cache_answers_silently():
     assert len(seen) >= 2 and seen == sorted(seen) and seen[-1] <= 5
     at.run()
     assert at.markdown[0].value == "finished computed=False previews=[]"
+
+
+def test_preview_budget_rations_previews_across_sessions():
+    """Does the process-wide budget allow one preview per 1/per_s seconds, whoever asks, and refuse those between?"""
+    import threading
+    import time
+
+    from lab_app.progress import PreviewBudget
+
+    budget = PreviewBudget(per_s=5.0)  # one every 0.2 s
+    granted = []
+    threads = [threading.Thread(target=lambda: granted.append(budget.take())) for _ in range(8)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert sorted(granted) == [False] * 7 + [True]  # eight sessions at once: one preview
+    time.sleep(0.25)
+    assert budget.take() is True and budget.take() is False

@@ -46,7 +46,7 @@ from graders.cases import PUBLIC_SEED
 from graders.confine import BASE_UID, isolation_problem
 from graders.sandbox_users import USERS_PER_POOL
 
-pytestmark = pytest.mark.slow
+pytestmark = [pytest.mark.slow, pytest.mark.exclusive]
 
 # Faster limits for hostile kernels: a stuck cell is given up after 10 s, a stuck kernel killed after 60 s.
 FAST_CONFIG = "c.Execute.timeout = 10\nc.ConfinedKernelManager.wall_s = 60"
