@@ -10,29 +10,12 @@ Run: .venv/bin/python -m bench.bench_families [--batch 256] [--repeats 3] [--thr
 from __future__ import annotations
 
 import argparse
-import statistics
-import time
 
 import torch
 
+from bench.timing import timed
 from reference import default_device, device_name, load_checkpoint, sample_ddim, sample_ddpm
 from reference.families import FAMILIES, FAMILY_DATA, family_name, family_samples, load_family, sampling_passes
-
-
-def timed(fn, repeats: int, device: torch.device) -> float:
-    """Median seconds of `repeats` calls of fn after one untimed call."""
-    def sync():
-        if device.type == "cuda":
-            torch.cuda.synchronize()
-    fn()
-    sync()
-    times = []
-    for _ in range(repeats):
-        start = time.perf_counter()
-        fn()
-        sync()
-        times.append(time.perf_counter() - start)
-    return statistics.median(times)
 
 
 def main() -> None:

@@ -10,29 +10,12 @@ Run: .venv/bin/python -m bench.bench_latent [--batch 64 1024] [--repeats 3] [--f
 from __future__ import annotations
 
 import argparse
-import statistics
-import time
 
 import torch
 
+from bench.timing import timed
 from reference import default_device, device_name, load_checkpoint, sample_ddim, sample_ddpm
 from reference.latent import LATENT_DIMS, load_latent_diffusion, sample_prior
-
-
-def timed(fn, repeats: int, device: torch.device) -> float:
-    """Median seconds of `repeats` calls of fn after one untimed call."""
-    def sync():
-        if device.type == "cuda":
-            torch.cuda.synchronize()
-    fn()
-    sync()
-    times = []
-    for _ in range(repeats):
-        start = time.perf_counter()
-        fn()
-        sync()
-        times.append(time.perf_counter() - start)
-    return statistics.median(times)
 
 
 def main() -> None:

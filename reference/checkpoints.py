@@ -167,6 +167,28 @@ def read_manifest(stem: Path) -> dict:
     return manifest
 
 
+def load_verified_weights(model: nn.Module, weights: Path, sha256: str, what: str) -> None:
+    """Load the safetensors file `weights` into `model` after checking it: ValueError if its sha256 is not the
+    manifest's `sha256` (corrupt or replaced), if it is not a readable safetensors file, or unless every tensor name
+    and shape matches the model's (`what` names the model in that message). Never unpickles."""
+    digest = sha256_of(weights)
+    if digest != sha256:
+        raise ValueError(f"checkpoint weights {weights} are corrupt or replaced: sha256 {digest} does not match "
+                         f"the manifest's {sha256}")
+    try:
+        state = load_file(str(weights))
+    except SafetensorError as e:
+        raise ValueError(f"checkpoint weights {weights} are not a readable safetensors file: {e}") from None
+    expected = {k: tuple(v.shape) for k, v in model.state_dict().items()}
+    found = {k: tuple(v.shape) for k, v in state.items()}
+    if expected != found:
+        diff = sorted(f"{k}: file {found.get(k)} vs config {expected.get(k)}"
+                      for k in expected.keys() | found.keys() if expected.get(k) != found.get(k))
+        raise ValueError(f"checkpoint {weights} does not match its manifest's {what} config: "
+                         + "; ".join(diff[:5]) + (f" (and {len(diff) - 5} more)" if len(diff) > 5 else ""))
+    model.load_state_dict(state)
+
+
 def load_checkpoint(name_or_path: str | Path, device: torch.device | str | None = None) -> Checkpoint:
     """Load a shipped checkpoint by name ("moons") or any checkpoint by path, onto `device` (default_device()).
 
@@ -181,23 +203,8 @@ def load_checkpoint(name_or_path: str | Path, device: torch.device | str | None 
     weights = stem.with_suffix(".safetensors")
     if not weights.is_file():
         raise CheckpointNotFoundError(f"checkpoint weights {weights} do not exist (manifest {stem}.json does)")
-    digest = sha256_of(weights)  # 2.
-    if digest != manifest["sha256"]:
-        raise ValueError(f"checkpoint weights {weights} are corrupt or replaced: sha256 {digest} does not match "
-                         f"the manifest's {manifest['sha256']}")
-    model = build_model(manifest["model"]["class"], manifest["model"]["config"])  # 3.
-    try:
-        state = load_file(str(weights))
-    except SafetensorError as e:
-        raise ValueError(f"checkpoint weights {weights} are not a readable safetensors file: {e}") from None
-    expected = {k: tuple(v.shape) for k, v in model.state_dict().items()}
-    found = {k: tuple(v.shape) for k, v in state.items()}
-    if expected != found:
-        diff = sorted(f"{k}: file {found.get(k)} vs config {expected.get(k)}"
-                      for k in expected.keys() | found.keys() if expected.get(k) != found.get(k))
-        raise ValueError(f"checkpoint {weights} does not match its manifest's {manifest['model']['class']} config: "
-                         + "; ".join(diff[:5]) + (f" (and {len(diff) - 5} more)" if len(diff) > 5 else ""))
-    model.load_state_dict(state)
+    model = build_model(manifest["model"]["class"], manifest["model"]["config"])
+    load_verified_weights(model, weights, manifest["sha256"], manifest["model"]["class"])  # 2., 3.
     device = default_device() if device is None else torch.device(device)
     checkpoint = Checkpoint(name=name, model=model.to(device).eval(), schedule=schedule_from_manifest(manifest),
                             manifest=manifest)

@@ -21,11 +21,9 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import torch
-from safetensors import SafetensorError
-from safetensors.torch import load_file
 from torch import nn
 
-from .checkpoints import WEIGHTS_DIR, CheckpointNotFoundError, sha256_of
+from .checkpoints import WEIGHTS_DIR, CheckpointNotFoundError, load_verified_weights
 from .device import default_device
 from .flow import RealNVP, dequantized_log_prob
 from .gan import MLPGAN
@@ -89,21 +87,8 @@ def load_family(name_or_path: str | Path, device: torch.device | str | None = No
         shipped = ", ".join(sorted(p.stem for p in FAMILIES_DIR.glob("*.json"))) or "none"
         raise CheckpointNotFoundError(f"no family checkpoint at {stem} (.json and .safetensors); shipped: {shipped}")
     manifest = json.loads(manifest_path.read_text())
-    digest = sha256_of(weights)  # 2.
-    if digest != manifest["sha256"]:
-        raise ValueError(f"checkpoint weights {weights} are corrupt or replaced: sha256 {digest} does not match "
-                         f"the manifest's {manifest['sha256']}")
-    model = build_family(manifest["family"], manifest["model"]["config"])  # 3.
-    try:
-        state = load_file(str(weights))
-    except SafetensorError as e:
-        raise ValueError(f"checkpoint weights {weights} are not a readable safetensors file: {e}") from None
-    expected = {k: tuple(v.shape) for k, v in model.state_dict().items()}
-    found = {k: tuple(v.shape) for k, v in state.items()}
-    if expected != found:
-        diff = sorted(k for k in expected.keys() | found.keys() if expected.get(k) != found.get(k))
-        raise ValueError(f"checkpoint {weights} does not match its manifest's config: {diff[:5]}")
-    model.load_state_dict(state)
+    model = build_family(manifest["family"], manifest["model"]["config"])
+    load_verified_weights(model, weights, manifest["sha256"], manifest["family"])  # 2., 3.
     device = default_device() if device is None else torch.device(device)
     return FamilyCheckpoint(stem.name, manifest["family"], model.to(device).eval(), manifest)
 
