@@ -3,6 +3,8 @@ from __future__ import annotations
 
 import time
 
+import pytest
+
 from compare_class import ROOT, solutions, write_notebook
 from graders.compare import Submission, grade_class
 
@@ -22,6 +24,7 @@ def q_sample(x0, t, noise, alpha_bar):
 '''
 
 
+@pytest.mark.exclusive  # overlap is read from wall time: beside another test file the CPU contention eats it
 def test_two_workers_grade_two_students_at_once(tmp_path, dask_pair):
     """With two students who each sleep 3 s, on a cluster of 2 workers, does the class take at least 2 s less than
     the two gradings' own times added up (so they overlapped), each passing, in the submissions' order?"""
