@@ -1,6 +1,7 @@
 """Shared fixtures: schedules, seeded generators, the markers' skip rules, and the TA's --submissions option."""
 import os
 import shutil
+import sys
 import warnings
 from pathlib import Path
 
@@ -20,6 +21,16 @@ def pytest_addoption(parser):
                     help="which assignment under --submissions (needed only if students submitted several)")
     group.addoption("--submissions-jobs", type=int, default=os.cpu_count() or 1, metavar="N",
                     help="students graded at once (default: all cores)")
+
+
+@pytest.fixture(autouse=True)
+def _main_module_restored():
+    """AppTest runs a script as the module __main__ and leaves it in sys.modules; a Dask worker that multiprocessing
+    spawns later in the same process would run that script again as its main and die ("Nanny failed to start").
+    Each test gets the real __main__ back afterwards."""
+    main = sys.modules["__main__"]
+    yield
+    sys.modules["__main__"] = main
 
 
 @pytest.fixture(scope="session")
