@@ -9,7 +9,8 @@ latency per interaction, errors, the server's CPU and peak RSS, and the paths co
 
 Student i begins the path at its ith page (cyclically; --together starts everyone at the first), so that a run
 shorter than the whole path still loads every page. Before the class arrives, the lecturer opens the lab once (the
-server's first run imports the app; timed and printed apart). A latency runs from sending the BackMsg to the
+server's first run imports the app; timed and printed apart) and, on a server this runs, the class waits until the
+warm-up that visit started has finished (lab_app/warmup.py; "open the lab a few minutes before the lecture"). A latency runs from sending the BackMsg to the
 script_finished that answers it: the server's work and its delivery, without the browser's drawing (--browsers N
 adds N headless Chromium sessions on the same path, timed until the page has settled). Loopback only; each class
 runs for --duration s plus at most --drain s.
@@ -33,7 +34,7 @@ sys.path.insert(0, str(ROOT))
 from bench.load import browsers  # noqa: E402
 from bench.load.protocol import Session  # noqa: E402
 from bench.load.report import summarize, table  # noqa: E402
-from bench.load.server import Monitor, listening_process, streamlit_server  # noqa: E402
+from bench.load.server import Monitor, listening_process, streamlit_server, wait_for_warm_up  # noqa: E402
 from bench.load.students import LAB_PATH, Clock, starting_at_page, student  # noqa: E402
 
 MAX_STUDENTS = 200  # bounded: one process holds every simulated student's websocket
@@ -61,13 +62,14 @@ async def first_load(url: str) -> float:
     return run.seconds
 
 
-async def run_class(url: str, server, n: int, args: argparse.Namespace) -> dict:
+async def run_class(url: str, server, n: int, args: argparse.Namespace, log: Path | None = None) -> dict:
     """n students (and args.browsers Chromium sessions) on the lab at `url`, arriving evenly over the ramp, after
-    the lecturer's first visit."""
+    the lecturer's first visit and, given the server's `log`, after the warm-up it started has finished."""
     first = await first_load(url)
+    warm_up = None if log is None else await asyncio.to_thread(wait_for_warm_up, log)
     clock = Clock(ramp=min(args.ramp, args.duration / 2), duration=args.duration, drain=args.drain)
     records: list = []
-    monitor = Monitor(server)
+    monitor = Monitor(server, url)
     background = [asyncio.create_task(monitor.run()), asyncio.create_task(progress(clock, records))]
     load_before = os.getloadavg()[0]
     think = tuple(args.think)
@@ -80,7 +82,7 @@ async def run_class(url: str, server, n: int, args: argparse.Namespace) -> dict:
     *paths, browser_paths = await asyncio.gather(*students, chromium)
     for task in background:
         task.cancel()
-    conditions = dict(first_load_s=first, duration_s=args.duration, drain_s=args.drain, think_s=think,
+    conditions = dict(first_load_s=first, warm_up_wait_s=warm_up, duration_s=args.duration, drain_s=args.drain, think_s=think,
                       load_average_before=load_before, machine=monitor.summary())
     summary = summarize(records, students=n, paths_completed=sum(paths), **conditions)
     summary["records"] = [asdict(r) for r in records]  # every interaction, for a closer look
@@ -127,17 +129,18 @@ def main() -> None:
     shared = streamlit_server(logs / "server.log", app=args.app) if args.warm and not args.url else nullcontext()
     with shared as warm_server:
         for n in args.students:
+            log_file = None if args.url else logs / ("server.log" if warm_server else f"server_{n}.log")
             if args.url:
                 server_context = nullcontext((args.url, listening_process(args.url)))
             elif warm_server:
                 server_context = nullcontext(warm_server)
             else:
-                server_context = streamlit_server(logs / f"server_{n}.log", app=args.app)
+                server_context = streamlit_server(log_file, app=args.app)
             with server_context as (url, server):
                 log(f"{n} students on {url} for {args.duration:g} s (+ up to {args.drain:g} s drain)"
                     + (f", with {args.browsers} Chromium sessions" if args.browsers else ""))
                 start = time.perf_counter()
-                summary = asyncio.run(run_class(url, server, n, args))
+                summary = asyncio.run(run_class(url, server, n, args, log_file))
                 summary["wall_s"] = time.perf_counter() - start
             print(table(summary), flush=True)
             if "browsers" in summary:

@@ -99,7 +99,8 @@ def checkpoint(name: str) -> checkpoints.Checkpoint:
 
 @st.cache_resource(max_entries=1, show_spinner=False)
 def compute_service() -> ComputeService:
-    """The process's one compute service: in-process threads, or the Dask cluster DDPM_LAB_DASK_SCHEDULER names."""
+    """The process's one compute service (`ComputeService.from_environment`): batches in a child process at the lowest
+    priority, or on the Dask cluster DDPM_LAB_DASK_SCHEDULER names."""
     return ComputeService.from_environment()
 
 

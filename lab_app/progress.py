@@ -102,7 +102,7 @@ def follow(ticket: Ticket, *, label: str, preview: Callable[[Any], Any] | None =
                     bar.progress(min(1.0, ticket.done / ticket.total),
                                  text=f"{label}: {ticket.done} of {ticket.total}{shared}")
                 else:
-                    bar.progress(0.0, text=f"{label}: running on the cluster{shared}")
+                    bar.progress(0.0, text=f"{label}: started{shared}…")
                 if slot is not None and ticket.preview is not None and previews.take():
                     frame += 1
                     slot.plotly_chart(preview(ticket.preview), key=f"preview-{label}-{frame}")

@@ -10,6 +10,7 @@ from distributed import Client, LocalCluster
 
 import reference
 from lab_app.compute import BoundRequest, ComputeService, SampleRequest, jobs
+from lab_app.compute.service import OnDask
 from lab_app.compute.results import BoundedResults
 from reference.checkpoints import CheckpointNotFoundError
 from test_app import _keep_torch_threads, needs_moons  # noqa: F401 (an autouse fixture)
@@ -155,7 +156,7 @@ def test_a_dask_cluster_gives_the_same_samples():
                 SampleRequest("moons", "DDIM", 30, 4, ddim_steps=10, eta=1.0)]
     with LocalCluster(n_workers=1, threads_per_worker=1, processes=False, dashboard_address=None,
                       silence_logs=logging.ERROR) as cluster, Client(cluster) as client:
-        service = ComputeService(client=client)
+        service = ComputeService(executor=OnDask(client))
         try:
             tickets = submit_together(service, requests)
             outs = [t.value(timeout=120) for t in tickets]

@@ -135,3 +135,30 @@ def test_report_keeps_the_classes_apart():
     assert interactive["p50_s"] == pytest.approx(0.25)
     assert (heavy["n"], heavy["answered"], heavy["unanswered"], heavy["max_s"]) == (2, 1, 1, 30.0)
     assert summary["errors"] == 1 and summary["error_messages"] == ["ValueError: boom"]
+
+
+def test_new_samples_show_their_place_in_the_queue_and_a_progress_bar(url):
+    """While one student's new samples (σ² = β̃) are drawn, does a second student's new seed (σ² = β: another batch)
+    wait with "1 request ahead of yours in the queue", then a progress bar, do both get their samples, and does the
+    harness record what each was shown?"""
+    async def go():
+        first, second = Session(url), Session(url)
+        async with first, second:
+            for s in (first, second):
+                opened = await s.open_url("sampling")
+                assert opened.answered and not opened.errors, opened.errors
+            await first.set("$\\sigma_t^2$", "σ² = β̃", timeout=120)
+            running = asyncio.create_task(first.set("seed", 11, timeout=120))
+            await asyncio.sleep(1.0)  # the first request is in the compute process by now
+            queued = await second.set("seed", 12, timeout=120)
+            return await running, queued
+
+    running, queued = asyncio.run(go())
+    for run in (running, queued):
+        assert run.status == "finished" and not run.errors, (run.status, run.errors)
+        assert run.progress and all(text.startswith("DDPM steps") for text in run.progress)
+        assert any("1000 steps, 2000 samples" in text for text in run.texts)
+    assert any("1 request ahead of yours in the queue" in text for text in queued.texts)
+    step = STEPS["new samples (new seed)"]
+    shown = [Interaction.of("s", step, 0.0, run) for run in (running, queued)]
+    assert [(i.queue_shown, i.progress_shown) for i in shown] == [(False, True), (True, True)]

@@ -13,7 +13,7 @@ What the frontend does, and so what a Session does:
    server may answer with ref_hash references as it does to a browser.
 
 Each request returns a Run: its latency from sending the BackMsg to the script_finished that answers it, and what
-arrived meanwhile (headings, texts, plots, and errors: exception elements, st.error alerts, page_not_found).
+arrived meanwhile (headings, texts, plots, progress bars, and errors: exception elements, st.error alerts, page_not_found).
 """
 from __future__ import annotations
 
@@ -47,6 +47,7 @@ class Run:
     headings: list[str] = field(default_factory=list)
     texts: list[str] = field(default_factory=list)  # markdown, captions, alerts, metrics
     plots: list[str] = field(default_factory=list)  # plotly specs, JSON text
+    progress: list[str] = field(default_factory=list)  # progress bars' texts, as they were redrawn
 
     @property
     def answered(self) -> bool:
@@ -229,6 +230,8 @@ class Session:
             run.texts.append(f"{element.metric.label}: {element.metric.body}")
         elif kind == "plotly_chart":
             run.plots.append(element.plotly_chart.spec)
+        elif kind == "progress":
+            run.progress.append(element.progress.text)
         elif kind == "exception":
             self._error(f"{element.exception.type}: {element.exception.message}")
         elif kind == "alert":

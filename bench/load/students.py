@@ -19,6 +19,7 @@ from bench.load.protocol import Run, Session
 
 Act = Callable[[Session, random.Random, float], Awaitable[Run]]  # (session, rng, timeout) -> the answer
 OPEN_HOME = "open Home"
+QUEUE_TEXT = "ahead of yours in the queue"  # lab_app/progress.py's words for a queued request
 
 
 @dataclass(frozen=True)
@@ -39,6 +40,13 @@ class Interaction:
     seconds: float
     status: str  # Run.status, or "harness error" when the step could not be taken (e.g. its widget was missing)
     errors: list[str] = field(default_factory=list)
+    queue_shown: bool = False  # the page said how many requests were ahead of this one
+    progress_shown: bool = False  # the page drew a progress bar while waiting
+
+    @classmethod
+    def of(cls, student: str, step: Step, start: float, run: Run) -> Interaction:
+        return cls(student, step.name, step.heavy, start, run.seconds, run.status, run.errors,
+                   queue_shown=any(QUEUE_TEXT in text for text in run.texts), progress_shown=bool(run.progress))
 
     @property
     def answered(self) -> bool:
@@ -155,7 +163,7 @@ async def student(name: str, url: str, clock: Clock, arrival: float, think: tupl
                 except ValueError as e:  # the widget or page is not there: the last answer lacked it
                     records.append(Interaction(name, step.name, step.heavy, start, 0.0, "harness error", [str(e)]))
                     continue
-                records.append(Interaction(name, step.name, step.heavy, start, run.seconds, run.status, run.errors))
+                records.append(Interaction.of(name, step, start, run))
                 if run.status in ("closed", "timeout"):
                     return paths
             paths += 1

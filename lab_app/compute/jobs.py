@@ -2,8 +2,9 @@
 step generator, or a bound through `reference.vlb_terms`. They run in the service's thread or on a Dask worker, so
 each process loads a shipped model once (`checkpoint`) and shares it with every session.
 
-`run_batch(requests, progress)` is what the service calls: `progress(done, total, previews)`, previews[i] the
-model's current x̂0 of requests[i] (None for a bound), after every step.
+`run_batch(requests, progress)` is what the service calls: `progress(done, total, previews)`, previews[i] the first
+`PREVIEW_ROWS` rows of the model's current x̂0 of requests[i] as a NumPy array (None for a bound), at most every
+`PROGRESS_EVERY_S` and after the last step.
 """
 from __future__ import annotations
 
@@ -24,6 +25,8 @@ from .requests import BoundRequest, SampleRequest
 Progress = Callable[[int, int, list], None]
 BOUND_CHUNK_NUMBERS = 32_768  # x_t of one chunk of the bound's timesteps: 16 384 2-D points or 512 digits (~60 MB of
 # U-Net activations, against ~430 MB for the reference's default 4 000 rows of the ELBO page's 4 digits × T)
+PREVIEW_ROWS = 512  # of each request's x̂0 in a progress report: more than a page's live preview draws
+PROGRESS_EVERY_S = 0.2  # between progress reports: a page redraws its bar every 0.6 s
 _load_lock = threading.Lock()
 
 
@@ -130,8 +133,26 @@ def bound(request: BoundRequest, progress: Progress | None = None) -> dict:
             "seconds": time.perf_counter() - start}
 
 
+def every(progress: Progress, seconds: float = PROGRESS_EVERY_S) -> Progress:
+    """`progress` called at most every `seconds` and at the end (done == total), each tensor of previews turned into
+    a NumPy array of its first PREVIEW_ROWS rows: the step loop reports every step, the page needs a few a second."""
+    due = 0.0
+
+    def report(done: int, total: int, previews: list) -> None:
+        nonlocal due
+        now = time.monotonic()
+        if now < due and done < total:
+            return
+        due = now + seconds
+        progress(done, total, [None if p is None else p[:PREVIEW_ROWS].cpu().numpy() for p in previews])
+
+    return report
+
+
 def run_batch(requests: Sequence[SampleRequest | BoundRequest], progress: Progress | None = None) -> list[dict]:
-    """The results of a batch of one batch_key, in order: sample requests in one run, a bound alone."""
+    """The results of a batch of one batch_key, in order: sample requests in one run, a bound alone; progress reported
+    through `every`."""
+    progress = None if progress is None else every(progress)
     if isinstance(requests[0], SampleRequest):
         return sample_batch(requests, progress)
     if len(requests) != 1:

@@ -2,23 +2,26 @@
 one batch (one forward pass per step for all their rows), equal requests share one run, and finished results are
 kept in a bounded cache, so that asking again is free.
 
-A batch runs in one of the service's threads (at a low priority, so that the students' page reruns come first), in
-this process, or, given a Dask `client`, as one task on that
-cluster (a GPU worker, say). Each request gets a `Ticket`: its place in the queue, its progress, its result or its
-error. A batch that fails runs again request by request, so that an error reaches only the request that caused it.
+An executor runs each batch: `jobs.run_batch` in the service's own thread (the default of the constructor), a
+`WorkerProcess` (a child process at the lowest priority: what a served lab uses, `from_environment`), or `OnDask`
+(one task on a Dask cluster, a GPU worker, say). Each request gets a `Ticket`: its place in the queue, its progress,
+its result or its error. A batch that fails runs again request by request, so that an error reaches only the
+request that caused it.
 """
 from __future__ import annotations
 
 import os
 import threading
-from typing import Any
+from typing import Any, Callable, Sequence
 
 from . import jobs
 from .host import lower_this_thread, return_freed_memory
 from .requests import BoundRequest, SampleRequest
 from .results import BoundedResults
+from .worker import WorkerProcess
 
 Request = SampleRequest | BoundRequest
+Executor = Callable[[Sequence[Request], jobs.Progress], list]  # a batch's requests and progress -> their results
 MAX_BATCH_ROWS = 32_768  # rows of one batch: 16 default 2-D requests, or 128 of the digits' default 16 (small U-Net)
 MAX_RESULT_BYTES = 192 * 2**20  # the finished results kept; a default 2-D result with its trajectory is 3.2 MB
 
@@ -69,17 +72,28 @@ class Ticket:
         self._finished.set()
 
 
-class ComputeService:
-    """The queue, its worker threads (`workers`, default 1: on a CPU one batch at a time uses the cores best) and the
-    bounded results. With a Dask `client` each batch is a task on its cluster and `workers` batches run at once."""
+class OnDask:
+    """Each batch as one task on a Dask cluster, whose workers need this repository; the cluster reports no steps, so
+    a ticket's `total` stays 0 until its result comes."""
 
-    def __init__(self, *, client: Any = None, workers: int = 1, max_batch_rows: int = MAX_BATCH_ROWS,
+    def __init__(self, client: Any):
+        self.client = client
+
+    def __call__(self, requests: Sequence[Request], progress: jobs.Progress | None = None) -> list[dict]:
+        return self.client.submit(jobs.run_batch, list(requests), pure=False).result()
+
+
+class ComputeService:
+    """The queue, its worker threads (`workers`, default 1: on a CPU one batch at a time uses the cores best), each
+    handing batches to `executor` (default `jobs.run_batch`, in the thread), and the bounded results."""
+
+    def __init__(self, *, executor: Executor = jobs.run_batch, workers: int = 1, max_batch_rows: int = MAX_BATCH_ROWS,
                  max_result_bytes: int = MAX_RESULT_BYTES):
         if workers < 1:
             raise ValueError(f"workers must be at least 1; got {workers}")
         if max_batch_rows < 1:
             raise ValueError(f"max_batch_rows must be at least 1; got {max_batch_rows}")
-        self.client, self.max_batch_rows = client, max_batch_rows
+        self.executor, self.max_batch_rows = executor, max_batch_rows
         self.results = BoundedResults(max_result_bytes)
         self._queue: list[Ticket] = []
         self._running: list[Ticket] = []
@@ -93,14 +107,20 @@ class ComputeService:
 
     @classmethod
     def from_environment(cls) -> ComputeService:
-        """In-process, unless DDPM_LAB_DASK_SCHEDULER names a Dask scheduler (tcp://HOST:8786) whose workers have
-        this repository; DDPM_LAB_COMPUTE_WORKERS batches run at once (default 1, or 4 on a cluster)."""
+        """A served lab's service: batches in a `WorkerProcess` with DDPM_LAB_COMPUTE_THREADS torch threads (default
+        all cores but one), or in the service's thread when DDPM_LAB_COMPUTE=thread, or on the Dask scheduler
+        DDPM_LAB_DASK_SCHEDULER names (tcp://HOST:8786), DDPM_LAB_COMPUTE_WORKERS batches at once (default 4)."""
         address = os.environ.get("DDPM_LAB_DASK_SCHEDULER")
-        client = None
         if address:
             from distributed import Client
-            client = Client(address)
-        return cls(client=client, workers=int(os.environ.get("DDPM_LAB_COMPUTE_WORKERS", 4 if client else 1)))
+            return cls(executor=OnDask(Client(address)), workers=int(os.environ.get("DDPM_LAB_COMPUTE_WORKERS", 4)))
+        mode = os.environ.get("DDPM_LAB_COMPUTE", "process")
+        if mode == "thread":
+            return cls()
+        if mode != "process":
+            raise ValueError(f"DDPM_LAB_COMPUTE must be 'process' or 'thread'; got {mode!r}")
+        threads = os.environ.get("DDPM_LAB_COMPUTE_THREADS")
+        return cls(executor=WorkerProcess(None if threads is None else int(threads)))
 
     def submit(self, request: Request) -> Ticket:
         """A ticket for `request`: finished at once when its result is kept, the ticket of an equal request already
@@ -147,6 +167,8 @@ class ComputeService:
             self._changed.notify_all()
         for thread in self._threads:
             thread.join()
+        if hasattr(self.executor, "close"):
+            self.executor.close()
 
     def _next_batch(self) -> list[Ticket] | None:
         """The queue's head and every queued ticket of its batch_key that fits in max_batch_rows, in queue order."""
@@ -198,12 +220,8 @@ class ComputeService:
             ticket._end("done", result)
 
     def _execute(self, batch: list[Ticket]) -> list[dict]:
-        requests = [ticket.request for ticket in batch]
-        if self.client is not None:  # a task on the cluster; its steps are not reported back
-            return self.client.submit(jobs.run_batch, requests, pure=False).result()
-
         def progress(done: int, total: int, previews: list) -> None:
             for ticket, preview in zip(batch, previews):
                 ticket.done, ticket.total, ticket.preview = done, total, preview
 
-        return jobs.run_batch(requests, progress)
+        return self.executor([ticket.request for ticket in batch], progress)

@@ -95,7 +95,7 @@ if sampler == "DDIM":
 try:
     request = SampleRequest(name, sampler, int(n), int(seed), int(ddim_steps), spacing, float(eta), variance)
     out, computed = follow(cache.compute_service().submit(request), label=f"{sampler} steps",
-                           preview=lambda x0_pred: draw(x0_pred[:PREVIEW_N[kind]].cpu().numpy(),
+                           preview=lambda x0_pred: draw(x0_pred[:PREVIEW_N[kind]],
                                                         "the model's x̂0, now"))
 except ValueError as e:
     st.error(str(e))
