@@ -4,7 +4,7 @@ import os
 import streamlit as st
 import torch
 
-from lab_app import warmup
+from lab_app import admission, warmup
 from reference import device_name
 
 
@@ -30,7 +30,8 @@ def run() -> None:
         st.Page("lab_app/pages/families.py", title="VAE, GAN, flow and diffusion", icon=":material/compare:"),
     ])
     st.sidebar.caption(f"Computing on: **{device_name()}**")
-    page.run()
+    with admission.turns.turn():  # page scripts take turns for the interpreter (lab_app/admission.py)
+        page.run()
 
 
 run()

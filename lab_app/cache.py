@@ -119,7 +119,9 @@ def figure(key: tuple, _build: Callable[[], Any]) -> Any:
 
 
 def _wait(ticket: Ticket, progress: Progress | None) -> dict:
-    """The ticket's result, reporting progress(done, total, x0_pred) while it runs."""
+    """The ticket's result, reporting progress(done, total, x0_pred) while it runs. The wait keeps the page script's
+    turn (lab_app/admission.py): it may run inside a cached function, whose key's lock a script that took the turn
+    meanwhile could wait for."""
     try:
         while not ticket.wait(0.2):
             if progress is not None and ticket.total:

@@ -14,6 +14,7 @@ from typing import Any, Callable
 
 import streamlit as st
 
+from lab_app import admission
 from lab_app.compute import Ticket
 
 PREVIEW_EVERY_S = 0.6  # how often the bar and the preview are redrawn; plotly needs a few hundred ms to draw
@@ -66,12 +67,14 @@ def with_progress(fn: Callable[..., Any], *args, label: str, preview: Callable[[
         bar = st.progress(0.0, text=f"{label}…")
         slot = st.columns(3)[0].empty() if preview is not None else None  # as wide as the page's figures
         frame = 0
-        while worker.is_alive():
-            worker.join(PREVIEW_EVERY_S)
-            bar.progress(min(1.0, state["done"] / state["total"]), text=f"{label}: {state['done']} of {state['total']}")
-            if slot is not None and state["value"] is not None and previews.take():
-                frame += 1  # a new key for each redraw: identical figures would otherwise share an id
-                slot.plotly_chart(preview(state["value"]), key=f"preview-{label}-{frame}")
+        with admission.turns.stepped_aside():  # the work runs in its own thread; waiting for it holds no turn
+            while worker.is_alive():
+                worker.join(PREVIEW_EVERY_S)
+                bar.progress(min(1.0, state["done"] / state["total"]),
+                             text=f"{label}: {state['done']} of {state['total']}")
+                if slot is not None and state["value"] is not None and previews.take():
+                    frame += 1  # a new key for each redraw: identical figures would otherwise share an id
+                    slot.plotly_chart(preview(state["value"]), key=f"preview-{label}-{frame}")
         bar.empty()
         if slot is not None:
             slot.empty()
@@ -90,24 +93,25 @@ def follow(ticket: Ticket, *, label: str, preview: Callable[[Any], Any] | None =
         status, bar = st.empty(), st.empty()
         slot = st.columns(3)[0].empty() if preview is not None else None
         frame = 0
-        try:
-            while not ticket.wait(PREVIEW_EVERY_S):
-                if ticket.state == "queued":
-                    ahead = ticket.ahead
-                    status.info(f"{label}: {ahead} request{'' if ahead == 1 else 's'} ahead of yours in the queue…")
-                    continue
-                status.empty()
-                shared = f" (one run for {ticket.batch} requests)" if ticket.batch > 1 else ""
-                if ticket.total:
-                    bar.progress(min(1.0, ticket.done / ticket.total),
-                                 text=f"{label}: {ticket.done} of {ticket.total}{shared}")
-                else:
-                    bar.progress(0.0, text=f"{label}: started{shared}…")
-                if slot is not None and ticket.preview is not None and previews.take():
-                    frame += 1
-                    slot.plotly_chart(preview(ticket.preview), key=f"preview-{label}-{frame}")
-        finally:
-            ticket.release()
+        with admission.turns.stepped_aside():  # a wait holds no turn
+            try:
+                while not ticket.wait(PREVIEW_EVERY_S):
+                    if ticket.state == "queued":
+                        ahead = ticket.ahead
+                        status.info(f"{label}: {ahead} request{'' if ahead == 1 else 's'} ahead of yours in the queue…")
+                        continue
+                    status.empty()
+                    shared = f" (one run for {ticket.batch} requests)" if ticket.batch > 1 else ""
+                    if ticket.total:
+                        bar.progress(min(1.0, ticket.done / ticket.total),
+                                     text=f"{label}: {ticket.done} of {ticket.total}{shared}")
+                    else:
+                        bar.progress(0.0, text=f"{label}: started{shared}…")
+                    if slot is not None and ticket.preview is not None and previews.take():
+                        frame += 1
+                        slot.plotly_chart(preview(ticket.preview), key=f"preview-{label}-{frame}")
+            finally:
+                ticket.release()
         for element in (status, bar, slot):
             if element is not None:
                 element.empty()

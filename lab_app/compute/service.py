@@ -23,7 +23,8 @@ from .worker import WorkerProcess
 Request = SampleRequest | BoundRequest
 Executor = Callable[[Sequence[Request], jobs.Progress], list]  # a batch's requests and progress -> their results
 MAX_BATCH_ROWS = 32_768  # rows of one batch: 16 default 2-D requests, or 128 of the digits' default 16 (small U-Net)
-MAX_RESULT_BYTES = 192 * 2**20  # the finished results kept; a default 2-D result with its trajectory is 3.2 MB
+MAX_RESULT_BYTES = 96 * 2**20  # the finished results kept (30 default 2-D results with their trajectories, 3.2 MB each):
+# with 192 MB, 50 students' new samples took the server and its compute process past 1 GiB
 
 
 class Ticket:

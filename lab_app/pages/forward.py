@@ -3,7 +3,7 @@ x_{t-1} by √(1 − β_t)."""
 import streamlit as st
 
 import reference
-from lab_app import cache, figures, figures_forward
+from lab_app import admission, cache, figures, figures_forward
 from lab_app.show_code import show_code
 from lab_app.widgets import read_schedule
 from reference.data import TOY_DATASETS
@@ -44,7 +44,7 @@ except ValueError as e:
     st.stop()
 
 
-@st.fragment
+@admission.fragment
 def chain_against_jump(spec: cache.ScheduleSpec, T: int, dataset: str, n: int, seed: int) -> None:
     """The chain and the jump at one t: a fragment, so that moving t redraws this part only."""
     st.subheader("Step by step against one jump")

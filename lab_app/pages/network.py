@@ -4,7 +4,7 @@ import pandas as pd
 import streamlit as st
 
 import reference
-from lab_app import cache, figures_network
+from lab_app import admission, cache, figures_network
 from lab_app.show_code import show_code
 from reference import network
 from reference.checkpoints import available_checkpoints
@@ -98,7 +98,7 @@ st.caption(f"Dimension 0 turns once every 2π ≈ 6.3 steps; dimension {D // 2 -
 show_code(reference.models.timestep_embedding, network.embedding_table)
 
 
-@st.fragment
+@admission.fragment
 def inside(T: int) -> None:
     """One held-out digit at one t, looked inside: a fragment, so that moving t, the query or the block reruns this
     part only (each new digit, t and seed is one pass of the model, cached)."""

@@ -3,7 +3,7 @@
 import streamlit as st
 
 import reference
-from lab_app import cache, figures_posterior
+from lab_app import admission, cache, figures_posterior
 from lab_app.show_code import show_code
 from lab_app.widgets import read_schedule
 
@@ -50,7 +50,7 @@ st.markdown("Bayes' rule needs no algebra: multiply the step forward (eq. 2) by 
             "functions of $x_{t-1}$, and normalise numerically on a fine grid:")
 st.latex(r"q(x_{t-1} \mid x_t, x_0) = \frac{q(x_t \mid x_{t-1})\, q(x_{t-1} \mid x_0)}"
          r"{\int q(x_t \mid x')\, q(x' \mid x_0)\, dx'}")
-@st.fragment
+@admission.fragment
 def one_dimensional_example(spec: cache.ScheduleSpec, T: int, curves: dict) -> None:
     """x0, t and x_t, and eq. 7 against the grid: a fragment, so that moving t or x0 reruns this part only."""
     a, b, c, d = st.columns(4)

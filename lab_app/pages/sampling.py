@@ -2,7 +2,7 @@
 import streamlit as st
 
 import reference
-from lab_app import cache, figures
+from lab_app import admission, cache, figures
 from lab_app.compute import SampleRequest
 from lab_app.progress import follow
 from lab_app.show_code import show_code
@@ -29,7 +29,7 @@ def listed(ts: list[int], ends: int = 3) -> str:
     return ", ".join(map(str, shown))
 
 
-@st.fragment
+@admission.fragment
 def trajectory(out: dict, request: SampleRequest) -> None:
     """x_t and the model's x̂0 at one step: a fragment, so that moving the slider redraws these two figures only, each
     built once per process (cache.figure) from the kept trajectory."""

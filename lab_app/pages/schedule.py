@@ -2,7 +2,7 @@
 import streamlit as st
 
 import reference
-from lab_app import cache, figures
+from lab_app import admission, cache, figures
 from lab_app.show_code import show_code
 from lab_app.widgets import read_schedule
 from reference.data import TOY_DATASETS
@@ -65,7 +65,7 @@ show_code(reference.Schedule.from_name, *builders, reference.Schedule.from_betas
           reference.terminal_signal)
 
 
-@st.fragment
+@admission.fragment
 def noised_data(valid: list[tuple[int, str, cache.ScheduleSpec]], T: dict[str, int], colors: dict[str, str]) -> None:
     """The data noised at t: a fragment, so that moving t redraws this figure only."""
     st.subheader("The data, noised at t")

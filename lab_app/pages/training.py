@@ -6,7 +6,7 @@ import streamlit as st
 import torch
 
 import reference
-from lab_app import cache, figures, figures_training
+from lab_app import admission, cache, figures, figures_training
 from lab_app.show_code import show_code
 from lab_app.training_run import TrainingRun
 from reference.checkpoints import TOY_DDIM_CLIP
@@ -153,7 +153,7 @@ def live_view(run: TrainingRun | None, live: bool) -> None:
         st.rerun()  # finished or stopped by itself: redraw the buttons and end the timed redraws
 
 
-st.fragment(live_view, run_every=UPDATE_S if running else None)(run, running)
+admission.fragment(live_view, run_every=UPDATE_S if running else None)(run, running)
 
 st.markdown("The same run from the command line: the same `Trainer`, so its `.loss.csv` holds the rows of the curve "
             "above and its EMA weights are this run's, bit for bit, on the same device and thread count.")
