@@ -5,6 +5,7 @@ import streamlit as st
 import torch
 
 from lab_app import admission, warmup
+from lab_app.compute.host import limit_malloc_arenas
 from reference import device_name
 
 
@@ -13,6 +14,7 @@ def run() -> None:
     # The lab's models are small and every student session computes in its own thread: one torch thread each keeps
     # OpenMP workers from spinning against each other (12× faster sampling on a busy 2-core machine; README "The lab").
     torch.set_num_threads(int(os.environ.get("DDPM_LAB_THREADS", "1")))
+    limit_malloc_arenas()  # every rerun's thread would otherwise keep its own heap (README "Serving a class")
     warmup.start()  # once per server process: the pages' defaults, computed in the background (lab_app/warmup.py)
     page = st.navigation([
         st.Page("lab_app/pages/home.py", title="Home", icon=":material/home:", default=True),

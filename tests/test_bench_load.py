@@ -123,10 +123,12 @@ def test_broken_server_url_fails_fast():
 
 
 def test_report_keeps_the_classes_apart():
-    """Are heavy interactions kept out of the interactive percentiles, and unanswered ones counted but not timed?"""
+    """Are heavy interactions kept out of the interactive percentiles, unanswered ones counted but not timed, and the
+    queue places and progress bars shown counted per class?"""
     records = [Interaction("a", "move t (schedule)", False, 0.0, seconds, "fragment") for seconds in (0.1, 0.2, 0.3)]
-    records += [Interaction("a", "new samples (new seed)", True, 1.0, 30.0, "finished"),
-                Interaction("b", "new samples (new seed)", True, 2.0, 50.0, "timeout"),
+    records += [Interaction("a", "new samples (new seed)", True, 1.0, 30.0, "finished", queue_shown=True,
+                            progress_shown=True),
+                Interaction("b", "new samples (new seed)", True, 2.0, 50.0, "timeout", progress_shown=True),
                 Interaction("b", "open Home", False, 0.0, 0.5, "finished", ["ValueError: boom"])]
     summary = summarize(records, students=2)
     assert list(summary["interactions"]) == ["open Home", "move t (schedule)", "new samples (new seed)"]
@@ -134,6 +136,7 @@ def test_report_keeps_the_classes_apart():
     assert (interactive["n"], interactive["max_s"], interactive["errors"]) == (4, 0.5, 1)
     assert interactive["p50_s"] == pytest.approx(0.25)
     assert (heavy["n"], heavy["answered"], heavy["unanswered"], heavy["max_s"]) == (2, 1, 1, 30.0)
+    assert (heavy["queue_shown"], heavy["progress_shown"], interactive["queue_shown"]) == (1, 2, 0)
     assert summary["errors"] == 1 and summary["error_messages"] == ["ValueError: boom"]
 
 

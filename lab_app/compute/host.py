@@ -1,5 +1,6 @@
-"""How background work shares the server with the students' page reruns (Linux; elsewhere these do nothing): a thread
-lowers its own priority, and memory a finished job freed goes back to the OS."""
+"""How background work shares the server with the students' page reruns (Linux and glibc; elsewhere these do nothing):
+a thread lowers its own priority, memory a finished job freed goes back to the OS, and the server's threads share a
+few malloc arenas."""
 from __future__ import annotations
 
 import ctypes
@@ -7,6 +8,8 @@ import ctypes.util
 import os
 import threading
 
+M_ARENA_MAX = -8  # glibc's mallopt parameter number
+SERVER_ARENAS = 2
 BACKGROUND_NICE = 10  # the compute service's and the warm-up's threads; a page's rerun keeps the process's 0
 
 
@@ -24,5 +27,15 @@ def return_freed_memory() -> None:
     name = ctypes.util.find_library("c")
     try:
         ctypes.CDLL(name).malloc_trim(0)
+    except (OSError, AttributeError, TypeError):
+        pass
+
+
+def limit_malloc_arenas(arenas: int = SERVER_ARENAS) -> None:
+    """glibc's mallopt(M_ARENA_MAX, arenas) for the threads started from now on. Streamlit runs every rerun in a new
+    thread, and glibc gives busy threads arenas of their own (up to 8 per core), each keeping what its threads freed."""
+    name = ctypes.util.find_library("c")
+    try:
+        ctypes.CDLL(name).mallopt(M_ARENA_MAX, arenas)
     except (OSError, AttributeError, TypeError):
         pass
