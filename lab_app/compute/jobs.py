@@ -1,6 +1,7 @@
 """The work itself, as plain functions of requests: a batch of sample requests through one run of the reference's
-step generator, or a bound through `reference.vlb_terms`. They run in the service's thread or on a Dask worker, so
-each process loads a shipped model once (`checkpoint`) and shares it with every session.
+step generator, or a bound through `reference.vlb_terms`. They run in the compute process (lab_app/compute/child.py),
+in the service's thread or on a Dask worker, so each process loads a shipped model once (`checkpoint`) and shares it
+with every session.
 
 `run_batch(requests, progress)` is what the service calls: `progress(done, total, previews)`, previews[i] the first
 `PREVIEW_ROWS` rows of the model's current x̂0 of requests[i] as a NumPy array (None for a bound), at most every
