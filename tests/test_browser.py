@@ -5,19 +5,15 @@ $DDPM_LAB_SCREENSHOTS if set, else to pytest's temporary directory.
 """
 import json
 import os
-import socket
-import subprocess
-import sys
 import time
-import urllib.request
 from pathlib import Path
 
 import pytest
 
+from bench.load.server import streamlit_server
 from reference.checkpoints import available_checkpoints
 
 pytestmark = pytest.mark.browser
-ROOT = Path(__file__).resolve().parents[1]
 CHROMIUM = "/usr/bin/chromium"
 ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update"]
 PLOT = '[data-testid="stPlotlyChart"]'
@@ -26,43 +22,11 @@ if not Path(CHROMIUM).exists():
 sync_api = pytest.importorskip("playwright.sync_api")
 
 
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 @pytest.fixture(scope="module")
 def url(tmp_path_factory):
-    """A `streamlit run streamlit_app.py` server on localhost, stopped after the module's tests."""
-    port = free_port()
-    log_path = tmp_path_factory.mktemp("streamlit") / "server.log"
-    log = open(log_path, "w")  # a file, not a pipe: a full pipe would block the server
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "streamlit", "run", "streamlit_app.py", "--server.headless", "true",
-         "--server.port", str(port), "--server.address", "localhost", "--server.fileWatcherType", "none",
-         "--browser.gatherUsageStats", "false"],
-        cwd=ROOT, stdout=log, stderr=subprocess.STDOUT, text=True)
-    base = f"http://localhost:{port}"
-    try:
-        for _ in range(150):
-            try:
-                urllib.request.urlopen(f"{base}/_stcore/health", timeout=1)
-                break
-            except OSError:
-                if proc.poll() is not None:
-                    pytest.fail(f"streamlit exited: {log_path.read_text()}")
-                time.sleep(0.2)
-        else:
-            pytest.fail("streamlit did not answer /_stcore/health within 30 s")
+    """A `streamlit run streamlit_app.py` server on localhost (the load harness's), stopped after the module's tests."""
+    with streamlit_server(tmp_path_factory.mktemp("streamlit") / "server.log") as (base, _):
         yield base
-    finally:
-        proc.terminate()
-        try:
-            proc.wait(10)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-        log.close()
 
 
 @pytest.fixture(scope="module")

@@ -1,5 +1,5 @@
-"""The lab's server for a load run: `streamlit run streamlit_app.py` on a free loopback port (the command line of
-tests/test_browser.py's fixture), and its CPU and memory sampled with psutil while the students work."""
+"""The lab's server for a load run (and for tests/test_browser.py): `streamlit run streamlit_app.py` on a free loopback
+port, and its CPU and memory sampled with psutil while the students work."""
 from __future__ import annotations
 
 import asyncio
