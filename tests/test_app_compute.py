@@ -167,6 +167,29 @@ def test_a_dask_cluster_gives_the_same_samples():
         np.testing.assert_allclose(out["x0"], alone(request), atol=1e-4, rtol=1e-4)
 
 
+def test_a_dask_task_reports_its_steps_while_it_runs():
+    """On a real Dask LocalCluster, does a 1000-step DDPM batch's progress reach its ticket before the result does
+    (done of 1000, with a preview of x̂0), read back from the task's Variable?"""
+    request = SampleRequest("moons", "DDPM", 2000, 3)
+    with LocalCluster(n_workers=1, threads_per_worker=1, processes=False, dashboard_address=None,
+                      silence_logs=logging.ERROR) as cluster, Client(cluster) as client:
+        service = ComputeService(executor=OnDask(client))
+        try:
+            ticket = service.submit(request)
+            seen = []
+            while not ticket.wait(0.05):
+                if ticket.total:
+                    seen.append((ticket.done, ticket.total, ticket.preview))
+            out = ticket.value()
+        finally:
+            service.close()
+    assert seen, "no progress reached the ticket before the result"
+    done, total, preview = seen[-1]
+    assert total == 1000 and 0 < done <= 1000 and preview.shape == (jobs.PREVIEW_ROWS, 2)
+    assert [d for d, _, _ in seen] == sorted(d for d, _, _ in seen)  # never goes back
+    np.testing.assert_allclose(out["x0"], alone(request), atol=1e-4, rtol=1e-4)
+
+
 def test_bad_requests_are_named():
     """Are a bad sampler, n and frames refused with a message naming them?"""
     with pytest.raises(ValueError, match="sampler must be one of"):

@@ -165,3 +165,12 @@ def run_batch(requests: Sequence[SampleRequest | BoundRequest], progress: Progre
     if len(requests) != 1:
         raise ValueError(f"bounds run one at a time; got a batch of {len(requests)}")
     return [bound(requests[0], progress)]
+
+
+def run_batch_on_dask(requests: Sequence[SampleRequest | BoundRequest], variable: str) -> list[dict]:
+    """`run_batch` as a Dask task: each progress report is set on the cluster's `distributed.Variable` named `variable`,
+    where the server that submitted the task reads the latest."""
+    from distributed import Variable
+
+    reports = Variable(variable)
+    return run_batch(requests, lambda *report: reports.set(report))

@@ -4,7 +4,7 @@ kept in a bounded cache, so that asking again is free.
 
 An executor runs each batch: `jobs.run_batch` in the service's own thread (the default of the constructor), a
 `WorkerProcess` (a child process at the lowest priority: what a served lab uses, `from_environment`), or `OnDask`
-(one task on a Dask cluster, a GPU worker, say). Each request gets a `Ticket`: its place in the queue, its progress,
+(one task on a Dask cluster, a GPU worker, say, its progress read back from the cluster). Each request gets a `Ticket`: its place in the queue, its progress,
 its result or its error. A batch that fails runs again request by request, so that an error reaches only the
 request that caused it.
 """
@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import os
 import threading
+import uuid
 from typing import Any, Callable, Sequence
 
 from . import jobs
@@ -74,14 +75,30 @@ class Ticket:
 
 
 class OnDask:
-    """Each batch as one task on a Dask cluster, whose workers need this repository; the cluster reports no steps, so
-    a ticket's `total` stays 0 until its result comes."""
+    """Each batch as one task on a Dask cluster, whose workers need this repository. The task sets its progress
+    reports on a `distributed.Variable` of its own, read every `poll_s` while the service waits for the result."""
 
-    def __init__(self, client: Any):
-        self.client = client
+    def __init__(self, client: Any, poll_s: float = 0.25):
+        self.client, self.poll_s = client, poll_s
 
     def __call__(self, requests: Sequence[Request], progress: jobs.Progress | None = None) -> list[dict]:
-        return self.client.submit(jobs.run_batch, list(requests), pure=False).result()
+        from distributed import Variable
+
+        name = f"ddpm-lab-progress-{uuid.uuid4().hex}"
+        reports = Variable(name, client=self.client)
+        future = self.client.submit(jobs.run_batch_on_dask, list(requests), name, pure=False)
+        try:
+            while True:
+                try:
+                    return future.result(timeout=self.poll_s)
+                except TimeoutError:  # still running: pass on its latest report, if it has made one
+                    if progress is not None:
+                        try:
+                            progress(*reports.get(timeout=self.poll_s))
+                        except TimeoutError:
+                            pass
+        finally:
+            reports.delete()
 
 
 class ComputeService:
