@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import ctypes
 import ctypes.util
+import functools
 import os
 import threading
 
@@ -21,21 +22,31 @@ def lower_this_thread(nice: int = BACKGROUND_NICE) -> None:
         pass
 
 
+@functools.lru_cache(maxsize=1)
+def _libc() -> ctypes.CDLL | None:
+    """The C library, looked up once (find_library runs `ldconfig -p`, about 1 ms: too much for every rerun); None
+    where it cannot be loaded."""
+    try:
+        return ctypes.CDLL(ctypes.util.find_library("c"))
+    except (OSError, TypeError):
+        return None
+
+
+def _call_libc(function: str, *args: int) -> None:
+    """libc's `function`(*args), or nothing where there is no such function (not glibc)."""
+    try:
+        getattr(_libc(), function)(*args)
+    except AttributeError:
+        pass
+
+
 def return_freed_memory() -> None:
     """glibc's malloc_trim(0): a batch's freed activations (hundreds of MB for a U-Net's bound) stay in the process's
     heap otherwise, counted in its RSS, until a later allocation happens to reuse them."""
-    name = ctypes.util.find_library("c")
-    try:
-        ctypes.CDLL(name).malloc_trim(0)
-    except (OSError, AttributeError, TypeError):
-        pass
+    _call_libc("malloc_trim", 0)
 
 
 def limit_malloc_arenas(arenas: int = SERVER_ARENAS) -> None:
     """glibc's mallopt(M_ARENA_MAX, arenas) for the threads started from now on. Streamlit runs every rerun in a new
     thread, and glibc gives busy threads arenas of their own (up to 8 per core), each keeping what its threads freed."""
-    name = ctypes.util.find_library("c")
-    try:
-        ctypes.CDLL(name).mallopt(M_ARENA_MAX, arenas)
-    except (OSError, AttributeError, TypeError):
-        pass
+    _call_libc("mallopt", M_ARENA_MAX, arenas)
