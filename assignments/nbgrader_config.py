@@ -28,6 +28,9 @@ c.ClearSolutions.code_stub = {"python": "# YOUR CODE HERE\nraise NotImplementedE
 c.Autograde.autograde_preprocessors = [ConfinedExecute, GradeWithEngine, IgnorePattern, ClearMetadataPreprocessor,
                                        LimitOutput, SaveAutoGrades, AssignLatePenalties, CheckCellMetadata]
 
+# `nbgrader export` leaves a not-graded student's score empty, with the reason, instead of nbgrader's 0 (graders/export.py).
+c.ExportApp.plugin_class = "graders.export.CourseCsvExport"
+
 # The seed of the hidden test cases: a secret of the course, made on first use, never committed or handed out
 # (graders/hidden_seed.py). Students have graders/ and reference/, so a public seed would let them precompute answers.
 c.HiddenCases.seed_file = str(Path(__file__).with_name("hidden_seed.txt"))

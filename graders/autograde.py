@@ -31,6 +31,7 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.exc import SAWarning
 
 from .cluster import Failed, dask_client, per_student
+from .faults import GradingFault
 
 SQLITE_WAIT_S = 600
 CONFIG = "nbgrader_config.py"
@@ -46,7 +47,28 @@ def course_config(course: Path, db_url: str | None):
     config.CourseDirectory.root = str(course)
     if db_url:
         config.CourseDirectory.db_url = db_url
+    config.ConfinedExecute.canary = False  # main() grades the canary once, before any student
     return config
+
+
+def check_canary(course: Path, assignment: str) -> None:
+    """Grade the instructor's solution of every notebook of `assignment` (source/) with the course's seed; a
+    GradingFault (graders/canary.py) unless each gets full marks."""
+    from nbgrader.coursedir import CourseDirectory
+
+    from .canary import canary
+    from .hidden_seed import HiddenCases
+    from .nbgrader_grade import grading_job, read_source
+
+    config = course_config(course, None)
+    coursedir = CourseDirectory(config=config)
+    source = Path(coursedir.format_path(coursedir.source_directory, ".", assignment))
+    notebooks = sorted(source.glob("*.ipynb"))
+    if not notebooks:
+        raise GradingFault(f"no instructor's notebook of {assignment} in {source}, to grade as the canary")
+    seed, _ = HiddenCases(config=config).seed()
+    for path in notebooks:
+        canary(path, grading_job(read_source(path), assignment, seed)[1])
 
 
 def autograde_student(course: str, assignment: str, student: str, db_url: str) -> dict:
@@ -126,6 +148,7 @@ def main(argv: list[str] | None = None) -> int:
             raise ValueError(f"{course} has no {CONFIG}; run this in the course folder (assignments/) or pass --course")
         db_url = gradebook_url(course, args.db, args.scheduler)
         students = check_course(course, args.assignment, db_url, args.students)
+        check_canary(course, args.assignment)
         start = time.perf_counter()
         failed: dict[str, str] = {}
         with dask_client(args.scheduler, args.workers) as client:
@@ -134,10 +157,15 @@ def main(argv: list[str] | None = None) -> int:
                 if isinstance(outcome, Failed):
                     failed[student] = outcome.reason
                 elif not outcome["success"]:
-                    failed[student] = f"{outcome['log'].strip()}\n{outcome['error'].strip().splitlines()[-1]}"
+                    said = [ln for ln in outcome["log"].splitlines() if "NOT GRADED:" in ln]
+                    failed[student] = "\n".join(said) or (f"{outcome['log'].strip()}\n"
+                                                          f"{outcome['error'].strip().splitlines()[-1]}")
     except (ValueError, ConnectionError) as e:
         print(f"error: {e}", file=sys.stderr)
         return 2
+    except GradingFault as fault:
+        print(f"error: nobody graded: {fault}", file=sys.stderr)
+        return 1
     seconds = time.perf_counter() - start
     for student, why in sorted(failed.items()):
         print(f"\n--- {student}: not graded ---\n{why[-3000:]}", file=sys.stderr)

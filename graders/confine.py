@@ -16,7 +16,11 @@ simply not there.
 
 `sandbox` starts bubblewrap under util-linux's prlimit, which sets hard and soft RLIMIT_AS, RLIMIT_NPROC (per
 user, hence a uid per concurrent sandbox), RLIMIT_CPU, RLIMIT_FSIZE and RLIMIT_NOFILE, so no code inside can raise
-them. Wall-clock limits are the caller's: it kills the process group (graders/runner.py, graders/kernel.py).
+them; and, where control groups can be made (root, cgroup v1 or a delegated v2), inside a group of its own
+(graders/sandbox_group.py) that holds all its processes together to the same memory and process limits and is
+killed as one. Wall-clock limits are the caller's (graders/runner.py, graders/kernel.py); `reap(uid)` ends a sandbox:
+its group where it has one, else every process of its user, which only its lease holder runs as
+(graders/sandbox_users.py).
 
 Where bubblewrap is missing or cannot start, `sandbox` runs the command unconfined but for the limits, and
 `isolation_problem()` says why: callers print NOT_ISOLATED loudly.
@@ -33,6 +37,8 @@ import sys
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
+
+from . import sandbox_group
 
 ROOT = Path(__file__).resolve().parents[1]
 BWRAP = os.environ.get("DDPM_LAB_BWRAP", "bwrap")  # the bubblewrap program (a path, or a name on PATH)
@@ -126,9 +132,23 @@ def bwrap_command(command: list[str], mounts: Mounts, uid: int) -> list[str]:
     return args
 
 
-def reap(uid: int, timeout_s: float = 5.0) -> None:
-    """Kill every process of the sandbox user `uid` and wait until none is left (only where sandboxes have users
-    of their own: isolated, as root)."""
+def group_name(uid: int) -> str:
+    """The control group of sandbox user `uid`'s sandbox: one at a time, since the uid is leased machine-wide."""
+    return f"ddpm-lab-{uid}"
+
+
+def group_of(uid: int) -> sandbox_group.Group | None:
+    """The running sandbox's control group of user `uid`, if it has one (to read its memory verdict)."""
+    return sandbox_group.find(group_name(uid))
+
+
+def reap(uid: int, timeout_s: float = 10.0) -> None:
+    """End the sandbox of user `uid`: kill its control group, or, without one, every process of the user (only
+    where sandboxes have users of their own: isolated, as root); return once none is left."""
+    group = group_of(uid)
+    if group is not None:
+        group.kill(timeout_s)
+        return
     if os.geteuid() != 0 or isolation_problem() is not None or uid < BASE_UID:
         return
     deadline = time.monotonic() + timeout_s
@@ -147,11 +167,14 @@ def _pids() -> list[int]:
 
 
 def _uid_of(pid: int) -> int | None:
+    """The real uid of a live process; None for one gone or a zombie (dead already, waiting for its parent)."""
     try:
         with open(f"/proc/{pid}/status") as f:
             for line in f:
+                if line.startswith("State:") and line.split()[1] == "Z":
+                    return None
                 if line.startswith("Uid:"):
-                    return int(line.split()[1])  # the real uid
+                    return int(line.split()[1])
     except (OSError, ValueError, IndexError):
         return None
     return None
@@ -178,9 +201,15 @@ def isolation_problem() -> str | None:
 def sandbox(command: list[str], mounts: Mounts, uid: int,
             limits: Limits) -> tuple[list[str], dict[str, str] | None, Path | None]:
     """(argv, env, cwd) for subprocess: bubblewrap's command line under `limits` where it works (env and cwd then
-    None: the sandbox sets its own), else the bare command under the limits, same environment and folder."""
+    None: the sandbox sets its own), else the bare command under the limits, same environment and folder.
+
+    Where a control group can be made, the command enters a fresh one (group_name(uid)) before anything else runs,
+    holding all its processes to limits.memory_gib and limits.processes in total; reap(uid) ends it.
+    """
+    group = sandbox_group.make(group_name(uid), int(limits.memory_gib * 2**30), limits.processes)
+    enter = group.enter_argv() if group is not None else []
     if isolation_problem() is None:
-        return limits.command() + bwrap_command(command, mounts, uid), None, None
+        return enter + limits.command() + bwrap_command(command, mounts, uid), None, None
     env = {"PATH": os.environ.get("PATH", ""), "HOME": os.environ.get("HOME", "/tmp"), "OMP_NUM_THREADS": "1",
            "MPLBACKEND": "agg", **mounts.env}
-    return limits.command() + command, env, mounts.cwd
+    return enter + limits.command() + command, env, mounts.cwd

@@ -14,18 +14,34 @@ Execute:
 
 A test cell's grade_id names its task and level: test_<task>_sanity or test_<task>_hidden. Points lost for a
 slip are taken once per task, in its hidden cell.
+
+Faults of the grading machinery are never a grade (graders/faults.py). Before its first student of an assignment,
+ConfinedExecute grades the instructor's solution from the course's source/ folder (graders/canary.py) and grades
+nobody unless it gets full marks. A GradingFault (the canary, a sandbox killed from outside, no sandbox user free,
+an engine error) makes the student *not graded*: the reason goes to the log and to NOT_GRADED/<student>/
+<assignment>.txt in the course folder, the gradebook keeps no score for a first grading (a regrade keeps the
+earlier grades), and the exception makes nbgrader drop the autograded copy and exit non-zero. A kernel that dies
+before replying is started again (KERNEL_STARTS tries); one that dies later leaves a note in the first cell it did
+not run, so the feedback says why the outputs stop there.
 """
 from __future__ import annotations
 
 from concurrent.futures import Future, ThreadPoolExecutor
+from pathlib import Path
 
+import nbformat
 from nbclient.exceptions import CellTimeoutError, DeadKernelError
 from nbformat import NotebookNode
 from nbformat.v4 import new_output
+from nbgrader.api import Gradebook, MissingEntry
+from nbgrader.coursedir import CourseDirectory
 from nbgrader.preprocessors import Execute, NbGraderPreprocessor
+from traitlets import Bool
 
 from . import engine, notebook, runner
+from .canary import canary as grade_canary
 from .confine import NOT_ISOLATED
+from .faults import GradingFault
 from .hidden_seed import HiddenCases
 from .kernel import ConfinedKernelManager
 from .results import CheckResult
@@ -33,28 +49,110 @@ from .tasks import tasks_of
 
 LEVEL_OF_CELL = {"sanity": "sanity", "hidden": "full"}
 GRADING = "ddpm_lab_grading"  # the resources key under which ConfinedExecute hands its grading to GradeWithEngine
+NOT_GRADED = "not_graded"  # the course folder's record of students not graded, and why
+KERNEL_STARTS = 3
 
 
 class ConfinedExecute(Execute):
     """nbgrader's Execute in a confined kernel; a dead, stopped or stuck kernel ends execution, not the grading."""
+
+    canary = Bool(True, help="Grade the instructor's solution (source/) before the first student of an assignment "
+                             "and grade nobody unless it gets full marks. graders.autograde turns it off in its "
+                             "workers, having checked it once for the whole batch.").tag(config=True)
 
     def __init__(self, **kw):
         kw.setdefault("kernel_manager_class", ConfinedKernelManager)
         super().__init__(**kw)
 
     def preprocess(self, nb, resources, km=None):
+        assignment, seed = resources["nbgrader"]["assignment"], hidden_seed(self)
+        try:
+            if self.canary:
+                source = source_notebook(self, assignment, resources["nbgrader"]["notebook"])
+                grade_canary(source, grading_job(read_source(source), assignment, seed)[1])
+        except GradingFault as fault:
+            not_graded(self, resources, fault)
         with ThreadPoolExecutor(1) as pool:
-            job = grading_job(nb, resources["nbgrader"]["assignment"], hidden_seed(self))
-            resources[GRADING] = pool.submit(runner.grade_cells, *job)
+            resources[GRADING] = pool.submit(runner.grade_cells, *grading_job(nb, assignment, seed))
             return self._execute(nb, resources, km)
 
+    def create_kernel_manager(self):
+        self.confined_km = super().create_kernel_manager()
+        return self.confined_km
+
     def _execute(self, nb, resources, km):
+        for start in range(1, KERNEL_STARTS + 1):
+            self.confined_km = None
+            try:
+                return super().preprocess(nb, resources, km)
+            except (DeadKernelError, CellTimeoutError, RuntimeError, TimeoutError) as e:
+                error = f"{type(e).__name__}: {str(e).splitlines()[0][:200] if str(e) else ''}"
+                because = getattr(self.confined_km, "ended_because", None) or "it gave no reason"
+                ran = any(c.cell_type == "code" and c.get("execution_count") for c in nb.cells)
+                if not ran and start < KERNEL_STARTS:
+                    self.log.warning("The notebook's kernel died before running a cell (%s; %s); starting it again "
+                                     "(%d of %d).", error, because, start + 1, KERNEL_STARTS)
+                    continue
+                self.log.warning("The notebook's kernel stopped (%s; %s); the grades come from the grading worker.",
+                                 error, because)
+                _note_where_it_stopped(nb, because)
+                return nb, resources
+        return nb, resources
+
+
+def _note_where_it_stopped(nb: NotebookNode, because: str) -> None:
+    """A note in the first code cell after the last one the kernel ran: why it and the cells after it have no
+    output (cells tagged skip-execution never run, so they are passed over)."""
+    ran = [i for i, c in enumerate(nb.cells) if c.cell_type == "code" and c.get("execution_count")]
+    for cell in nb.cells[ran[-1] + 1 if ran else 0:]:
+        if cell.cell_type == "code" and "skip-execution" not in cell.metadata.get("tags", []):
+            cell.outputs.append(new_output(
+                "stream", name="stderr",
+                text=f"The notebook's kernel stopped before this cell ({because.splitlines()[0][:300]}), so this "
+                     f"cell and the ones after it show no output. Your grade does not depend on it: the autograder "
+                     f"called your functions in a sandbox of its own.\n"))
+            return
+
+
+def source_notebook(preprocessor, assignment: str, name: str) -> Path:
+    """The instructor's notebook `name` of `assignment` in the course's source/ folder."""
+    coursedir = CourseDirectory(parent=preprocessor)
+    return Path(coursedir.format_path(coursedir.source_directory, ".", assignment)) / f"{name}.ipynb"
+
+
+def read_source(path: Path) -> NotebookNode:
+    try:
+        return nbformat.read(path, as_version=4)
+    except (OSError, ValueError) as e:
+        raise GradingFault(f"the canary, the instructor's solution {path}, cannot be read ({e}); nothing was "
+                           f"graded") from None
+
+
+def not_graded(preprocessor, resources, fault: GradingFault) -> None:
+    """Record the student as not graded because of `fault` (see the module doc), then raise it for nbgrader."""
+    info = resources["nbgrader"]
+    student, assignment = info["student"], info["assignment"]
+    preprocessor.log.error("NOT GRADED: %s, %s: %s", student, assignment, fault)
+    record = Path(CourseDirectory(parent=preprocessor).root) / NOT_GRADED / student / f"{assignment}.txt"
+    record.parent.mkdir(parents=True, exist_ok=True)
+    record.write_text(f"{fault}\n")
+    with Gradebook(info["db_url"]) as gb:
         try:
-            return super().preprocess(nb, resources, km)
-        except (DeadKernelError, CellTimeoutError, RuntimeError, TimeoutError) as e:
-            self.log.warning("The notebook's kernel stopped (%s: %s); the grades come from the grading worker.",
-                             type(e).__name__, str(e).splitlines()[0][:200] if str(e) else "")
-            return nb, resources
+            submission = gb.find_submission(assignment, student)
+        except MissingEntry:
+            submission = None
+        graded_before = submission is not None and any(
+            g.auto_score is not None or g.manual_score is not None for n in submission.notebooks for g in n.grades)
+        if submission is not None and not graded_before:
+            gb.remove_submission(assignment, student)
+    raise fault
+
+
+def clear_not_graded(preprocessor, resources) -> None:
+    """Forget an earlier not-graded record of this student's assignment, now that it has a grade."""
+    info = resources["nbgrader"]
+    record = Path(CourseDirectory(parent=preprocessor).root) / NOT_GRADED / info["student"] / f"{info['assignment']}.txt"
+    record.unlink(missing_ok=True)
 
 
 def test_cells(nb: NotebookNode, tasks) -> dict[int, tuple[str, str] | None]:
@@ -112,7 +210,11 @@ class GradeWithEngine(NbGraderPreprocessor):
                                               f"{assignment}", traceback=[f"UnknownTest: {grade_id}"])]
             del cells[i]
         started: Future | None = resources.pop(GRADING, None)
-        graded = started.result() if started is not None else runner.grade_cells(*grading_job(nb, assignment, hidden_seed(self)))
+        try:
+            graded = started.result() if started is not None else runner.grade_cells(
+                *grading_job(nb, assignment, hidden_seed(self)))
+        except GradingFault as fault:
+            not_graded(self, resources, fault)
         if graded.not_isolated:
             self.log.warning(NOT_ISOLATED.format(why=graded.not_isolated))
         self.log.info("%s: graded %d checks in %.1f s (%d worker process%s)", resources["nbgrader"]["student"],
@@ -122,4 +224,5 @@ class GradeWithEngine(NbGraderPreprocessor):
             if not result.passed and graded.notes:
                 result.message += "\nWhile loading your notebook: " + "; ".join(graded.notes[:3])
             cell.outputs = _outputs(result, cell.metadata["nbgrader"]["points"], level == "full")
+        clear_not_graded(self, resources)
         return nb, resources

@@ -13,7 +13,13 @@ deadline, and judges the numbers with graders/engine.py. So:
 - a message out of protocol stops the worker; the check is marked `error`; the same restart follows;
 - a worker that dies, stalls or misbehaves while loading the notebook costs every remaining check.
 
-So a submission's code can cost only its own points, and grading always finishes.
+So a submission's code can cost only its own points, and grading always finishes. What ends a worker from outside
+its sandbox is not the submission's doing and costs nothing: the sandbox's outer process killed by a signal the
+grader did not send, or a process killed for memory while its sandbox was well under its own limit (the host ran
+out). Such a check runs again in a fresh worker (RETRIES times); if it still cannot finish, grade_cells raises
+GradingFault (graders/faults.py) and the student is reported not graded. A bare SIGKILL inside the sandbox, not
+for memory, may be the submission's own (os.kill on itself) or an administrator's: it runs once more, and counts
+against the submission only if it happens again.
 """
 from __future__ import annotations
 
@@ -33,8 +39,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from . import engine
-from .confine import Limits, Mounts, isolation_problem, reap, sandbox
+from .confine import Limits, Mounts, group_of, isolation_problem, reap, sandbox
 from .engine import Plan
+from .faults import GradingFault
 from .results import CheckResult
 from .sandbox_users import lease
 
@@ -42,6 +49,18 @@ LOAD_TIMEOUT_S = 60.0  # for starting the worker and running the notebook's top-
 CHECK_TIMEOUT_S = 40.0  # per check: the worker's own limit (engine.UNIT_TIME_LIMIT_S) plus one stuck call and slack
 MAX_LINE_BYTES = 32 * 2**20
 WORKER_FILES = ("__init__.py", "worker.py", "stand_ins.py")
+RETRIES = 2  # fresh workers for a check its sandbox could not finish for reasons not its own
+AT_LIMIT = 0.9  # a sandbox killed for memory after using this share of its limit hit its own limit
+
+
+@dataclass(frozen=True)
+class Ending:
+    """How a worker ended: the check's status and why, and whose doing it was ("submission", "outside", or
+    "unsure" for a bare SIGKILL inside the sandbox)."""
+
+    status: str
+    why: str
+    by: str = "submission"
 
 
 @dataclass
@@ -116,28 +135,45 @@ class _Worker:
             return "garbled"
         return message if isinstance(message, list) and message and isinstance(message[0], str) else "garbled"
 
-    def stop(self) -> int | None:
-        """Kill the worker and everything it started; its exit code (negative: the signal that ended it)."""
+    def stop(self) -> tuple[int | None, bool]:
+        """Kill the worker and everything it started: its exit code (negative: the signal that ended bubblewrap
+        itself) and whether its sandbox's own memory limit killed one of its processes."""
         try:
             os.killpg(self.process.pid, signal.SIGKILL)  # its own process group (start_new_session)
         except (ProcessLookupError, PermissionError):
             pass
         code = self.process.wait()
+        group = group_of(self.uid)
+        own_limit = group is not None and group.oom_kills() > 0 and group.peak_bytes() >= AT_LIMIT * group.limit_bytes()
+        host_oom = group is not None and group.oom_kills() > 0 and not own_limit
         reap(self.uid)  # the sandbox's own processes outlive bubblewrap by a moment; the next student needs the uid
         self.selector.close()
         self.process.stdout.close()
-        return code
+        return code, (own_limit if not host_oom else None)
 
 
-def _why(reason: str, code: int | None, limits: Limits, seconds: float) -> tuple[str, str]:
+def ending(reason: str, code: int | None, memory: bool | None, limits: Limits, seconds: float) -> Ending:
+    """Why a worker stopped: `reason` from next_message, `code` and `memory` from _Worker.stop (memory None: the
+    host, not the sandbox's limit, killed a process for memory)."""
     if reason == "garbled":
-        return "error", "its process sent the grader a message out of protocol and was stopped."
+        return Ending("error", "its process sent the grader a message out of protocol and was stopped.")
     if reason == "timeout":
-        return "timeout", f"no result within {seconds:g} s; its process was stopped."
-    if code == -signal.SIGXCPU:
-        return "timeout", f"its process used up its CPU time ({limits.cpu_s} s) and was stopped."
-    return "exit", (f"its process ended (exit code {code}): os._exit, posix._exit, a crash in native code, or "
-                    f"memory beyond {limits.memory_gib:g} GiB.")
+        return Ending("timeout", f"no result within {seconds:g} s; its process was stopped.")
+    if memory is None:
+        return Ending("exit", "the grading host ran out of memory and killed its process (its sandbox was under its "
+                              "own limit).", "outside")
+    if memory:
+        return Ending("memory", f"its processes used more than their {limits.memory_gib:g} GiB of memory together "
+                                f"and one was stopped.")
+    if code is not None and code < 0 and code != -signal.SIGXCPU:
+        return Ending("exit", f"its sandbox was killed from outside (signal {-code}), not by the grader.", "outside")
+    if code in (-signal.SIGXCPU, 128 + signal.SIGXCPU):
+        return Ending("timeout", f"its process used up its CPU time ({limits.cpu_s} s) and was stopped.")
+    if code == 128 + signal.SIGKILL:
+        return Ending("exit", "its process was killed (SIGKILL), not for memory: os.kill on itself, or from outside "
+                              "its sandbox.", "unsure")
+    return Ending("exit", f"its process ended (exit code {code}): os._exit, posix._exit, a crash in native code, or "
+                          f"memory beyond {limits.memory_gib:g} GiB.")
 
 
 def grade_cells(cells: list[dict], plans: list[Plan], limits: Limits = Limits(),
@@ -146,35 +182,68 @@ def grade_cells(cells: list[dict], plans: list[Plan], limits: Limits = Limits(),
 
     uid: the sandbox user to run as, for a caller holding a lease (graders/sandbox_users.py); by default this
     grading leases a worker user of its own, so process limits stay per submission however many run at once.
+    Raises GradingFault when the grading machinery, not the submission, keeps a check from finishing.
     """
     if uid is None:
         with lease("worker") as uid:
             return grade_cells(cells, plans, limits, check_timeout_s, uid)
     graded = Graded(not_isolated=isolation_problem())
     start = time.monotonic()
-    todo = list(plans)
+    todo, tries = list(plans), {"outside": 0, "unsure": 0}
     while todo:
         job = {"cells": cells, "units": [p.unit() for p in todo]}
         worker = _Worker(job, uid, limits)
         graded.processes += 1
-        done = _run(worker, todo, graded, limits, check_timeout_s)
+        done, interrupted, loading = _run(worker, todo, graded, limits, check_timeout_s)
+        if interrupted is not None:  # not the submission's doing, or perhaps not: that check again, in a new worker
+            tries[interrupted.by] += 1
+            if interrupted.by == "outside" and tries["outside"] > RETRIES:
+                raise GradingFault(f"{todo[done].spec.name}: {interrupted.why} It happened {tries['outside']} "
+                                   f"times; grade this student again once the host is sound.")
+            if interrupted.by == "unsure" and tries["unsure"] > 1:  # again: the submission's own doing
+                settled = todo if loading else todo[done:done + 1]
+                _settle(graded, settled, interrupted, loading)
+                done += len(settled)
         todo = todo[done:]
     graded.runtime_s = time.monotonic() - start
     return graded
 
 
-def _run(worker: _Worker, todo: list[Plan], graded: Graded, limits: Limits, check_timeout_s: float) -> int:
-    """Read one worker's messages into graded.results; returns how many plans of `todo` it settled."""
+def _settle(graded: Graded, plans: list[Plan], end: Ending, loading: bool, replies: list | None = None,
+            began: float | None = None) -> None:
+    """Record the submission's failure `end` for `plans`: every one, while loading the notebook; else one check."""
+    for p in plans:
+        if loading:
+            graded.results[(p.spec.name, p.level)] = CheckResult(
+                p.spec.name, p.level, False, end.status, f"{p.spec.name}: while loading the notebook's definitions, "
+                                                         f"{end.why}")
+        else:
+            seconds = time.monotonic() - began if began is not None else 0.0
+            graded.results[(p.spec.name, p.level)] = _judge(p, replies or [], (end.status, end.why), seconds)
+
+
+def _judge(p: Plan, replies: list, stopped: tuple[str, str] | None, seconds: float) -> CheckResult:
+    try:
+        return engine.judge(p, replies, stopped, seconds)
+    except Exception as e:  # noqa: BLE001 - a bug of the engine's, never the student's grade
+        raise GradingFault(f"{p.spec.name}: the grading engine failed ({type(e).__name__}: {e})") from e
+
+
+def _run(worker: _Worker, todo: list[Plan], graded: Graded, limits: Limits,
+         check_timeout_s: float) -> tuple[int, Ending | None, bool]:
+    """Read one worker's messages into graded.results: how many plans of `todo` it settled, the Ending that
+    interrupted the next one when that ending was not (or not surely) the submission's, and whether that came
+    while loading the notebook."""
     first = graded.processes == 1
     message = worker.next_message(time.monotonic() + LOAD_TIMEOUT_S)
     if not (isinstance(message, list) and message[0] == "loaded" and len(message) == 2
             and isinstance(message[1], list)):
         reason = message if isinstance(message, str) else "garbled"
-        status, why = _why(reason, worker.stop(), limits, LOAD_TIMEOUT_S)
-        for p in todo:
-            graded.results[(p.spec.name, p.level)] = CheckResult(
-                p.spec.name, p.level, False, status, f"{p.spec.name}: while loading the notebook's definitions, {why}")
-        return len(todo)
+        end = ending(reason, *worker.stop(), limits, LOAD_TIMEOUT_S)
+        if end.by != "submission":
+            return 0, end, True
+        _settle(graded, todo, end, loading=True)
+        return len(todo), None, True
     if first:
         graded.notes += [str(n)[:500] for n in message[1][:50]]
     for index, p in enumerate(todo):
@@ -187,12 +256,14 @@ def _run(worker: _Worker, todo: list[Plan], graded: Graded, limits: Limits, chec
                 replies.append(message[2])
                 continue
             if isinstance(message, list) and message[0] == "unit_done" and message[1:] == [index]:
-                graded.results[(p.spec.name, p.level)] = engine.judge(p, replies, None, time.monotonic() - began)
+                graded.results[(p.spec.name, p.level)] = _judge(p, replies, None, time.monotonic() - began)
                 break
             reason = message if isinstance(message, str) else "garbled"
-            stopped = _why(reason, worker.stop(), limits, check_timeout_s)
-            graded.results[(p.spec.name, p.level)] = engine.judge(p, replies, stopped, time.monotonic() - began)
-            return index + 1
+            end = ending(reason, *worker.stop(), limits, check_timeout_s)
+            if end.by != "submission":
+                return index, end, False
+            _settle(graded, [p], end, loading=False, replies=replies, began=began)
+            return index + 1, None, False
     worker.next_message(time.monotonic() + 5)  # "done"; whatever it says, the worker is finished with
     worker.stop()
-    return len(todo)
+    return len(todo), None, False

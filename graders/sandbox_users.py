@@ -3,13 +3,18 @@
     with lease("worker") as uid:     # a uid no other process on this machine holds until the block ends
         sandbox(command, mounts, uid, limits)
 
-A sandbox's user matters for two reasons: RLIMIT_NPROC counts processes per user, and graders/confine.py's `reap`
-kills every process of a user. Two gradings under one user would share one process budget (a student's fork bomb
-would starve another student's worker) and one grading's clean-up would kill the other's sandbox. Gradings run
-side by side in threads of one process (the TA tool), in several processes (nbgrader's kernel launcher next to its
-grading worker) and in several Dask workers on one machine (graders/autograde.py), so the lease is an exclusive
-`flock` on a file per user: it holds across threads and processes, and the kernel frees it when its holder dies,
-however it dies (a killed Dask worker included). A fresh lease first kills whatever a dead holder left running.
+A sandbox's user matters for three reasons: RLIMIT_NPROC counts processes per user, a sandbox's control group is
+named by its user (graders/sandbox_group.py), and, where no group can be made, graders/confine.py's `reap` kills
+every process of the user. Two gradings under one user would share one process budget and one would kill the
+other's sandbox. Gradings run side by side in threads of one process (the TA tool), in several processes
+(nbgrader's kernel launcher next to its grading worker), in several Dask workers, and in gradings started by
+different people, services and environments (another course, JupyterHub, a test harness), so the lease is an
+exclusive `flock` on a file per user in one folder fixed for the whole machine (LOCK_FOLDER: not under TMPDIR,
+which differs between them): it holds across threads and processes, and the kernel frees it when its holder dies,
+however it dies (a killed Dask worker included). A fresh lease first ends whatever a dead holder left running.
+
+A grader that is not root gives its sandboxes no users of their own (bubblewrap maps it into a user namespace),
+so it needs no machine-wide lease: its lock files live in a folder of its own user.
 
 Two pools: "kernel" (the notebook's kernel, graders/kernel.py) and "worker" (grading workers, graders/runner.py),
 USERS_PER_POOL users each. None of these users owns any file outside a sandbox.
@@ -19,21 +24,27 @@ from __future__ import annotations
 import contextlib
 import fcntl
 import os
-import tempfile
 import time
 from pathlib import Path
 from typing import Iterator
 
 from .confine import BASE_UID, reap
+from .faults import GradingFault
 
 USERS_PER_POOL = 100
 POOLS = {"kernel": BASE_UID, "worker": BASE_UID + USERS_PER_POOL}
 POLL_S = 0.05
+LEASE_TIMEOUT_S = 600.0  # all 100 users of a pool held this long: the machine is overloaded, or leases leak
+LOCK_FOLDER = Path("/run/lock/ddpm-lab-sandbox-users")  # root's: the same for every grading on the machine
 
 
 def lock_folder() -> Path:
-    """Where the lease files live: one folder per grading user on this machine, only that user may enter."""
-    folder = Path(tempfile.gettempdir()) / f"ddpm-lab-sandbox-users-{os.geteuid()}"
+    """Where the lease files live: LOCK_FOLDER for root (/tmp's when /run/lock is missing), else a folder of this
+    user's own under /tmp; only its owner may enter."""
+    if os.geteuid() == 0:
+        folder = LOCK_FOLDER if LOCK_FOLDER.parent.is_dir() else Path("/tmp") / LOCK_FOLDER.name
+    else:
+        folder = Path("/tmp") / f"{LOCK_FOLDER.name}-{os.geteuid()}"
     folder.mkdir(mode=0o700, exist_ok=True)
     if folder.is_symlink() or folder.stat().st_uid != os.geteuid():
         raise RuntimeError(f"{folder} is not this user's own folder; remove it and grade again")
@@ -41,11 +52,13 @@ def lock_folder() -> Path:
 
 
 @contextlib.contextmanager
-def lease(pool: str) -> Iterator[int]:
-    """A uid of `pool` held by no one else on this machine for the duration of the block; waits while all are held."""
+def lease(pool: str, timeout_s: float = LEASE_TIMEOUT_S) -> Iterator[int]:
+    """A uid of `pool` held by no one else on this machine for the duration of the block; waits while all are held,
+    up to `timeout_s` (then GradingFault)."""
     if pool not in POOLS:
         raise ValueError(f"unknown pool {pool!r}; one of {sorted(POOLS)}")
     folder = lock_folder()
+    deadline = time.monotonic() + timeout_s
     while True:
         for k in range(USERS_PER_POOL):
             uid = POOLS[pool] + k
@@ -62,4 +75,7 @@ def lease(pool: str) -> Iterator[int]:
                 reap(uid)
                 os.close(fd)  # releases the lock
             return
+        if time.monotonic() > deadline:
+            raise GradingFault(f"no {pool} sandbox user was free within {timeout_s:g} s (all {USERS_PER_POOL} held "
+                               f"by other gradings on this machine, {folder})")
         time.sleep(POLL_S)

@@ -8,14 +8,16 @@ import time
 from pathlib import Path
 
 from .. import confine, runner
+from ..canary import canary
 from ..checks import LEVELS
 from ..cases import PUBLIC_SEED
-from ..confine import NOT_ISOLATED, Limits
+from ..confine import NOT_ISOLATED, ROOT, Limits
 from ..engine import TaskSpec
+from ..faults import GradingFault
 from ..hidden_seed import PUBLIC_WARNING, course_seed
 from ..results import StudentRun
 from ..tasks import tasks_of
-from .grade import grade_class
+from .grade import NOT_GRADED, grade_class, plans_of
 from .report import misconception_counts, write_csv, write_results
 from .report_html import write_html
 from .roster import find_submissions
@@ -61,6 +63,10 @@ def parser() -> argparse.ArgumentParser:
                         "so the full checks run nbgrader's hidden cases (default: the public seed)")
     p.add_argument("--threshold", type=float, default=THRESHOLD,
                    help=f"similarity at which submissions count as near-identical (default: {THRESHOLD:g})")
+    p.add_argument("--source", type=Path, metavar="NOTEBOOK",
+                   help="the instructor's solution, graded first as a canary: nobody is graded unless it gets full "
+                        "marks (default: source/ASSIGNMENT/ASSIGNMENT.ipynb in the course folder, else this "
+                        "repository's)")
     p.add_argument("--no-progress", action="store_true", help="no progress bar")
     return p
 
@@ -85,6 +91,11 @@ def main(argv: list[str] | None = None) -> int:
     why = confine.isolation_problem()
     if why:
         warn_not_isolated(why)
+    try:
+        canary(args.source or source_of(args.submitted, assignment), list(plans_of(assignment, args.level, seed)))
+    except GradingFault as fault:
+        print(f"error: nobody graded: {fault}", file=sys.stderr)
+        return 1
     start = time.perf_counter()
     try:
         runs = grade_class(submissions, args.level, args.jobs, Limits(memory_gib=args.memory_gib),
@@ -103,4 +114,22 @@ def main(argv: list[str] | None = None) -> int:
           f"Report: {args.out / 'report.html'}")
     for reason in sorted({r.not_isolated for r in runs if r.not_isolated} | ({why} if why else set())):
         warn_not_isolated(reason)
-    return 0
+    missed = {r.student: r.notes[0] for r in runs if any(v["status"] == NOT_GRADED for v in r.results.values())}
+    for student, reason in sorted(missed.items()):
+        print(f"{student}: {reason}", file=sys.stderr)
+    if missed:
+        print(f"not graded: {', '.join(sorted(missed))} ({len(missed)} of {len(runs)}); grade them again",
+              file=sys.stderr)
+    return 1 if missed else 0
+
+
+def source_of(submitted: Path, assignment: str) -> Path:
+    """The instructor's notebook of `assignment`: in the course folder of `submitted` (source/), else this
+    repository's course (assignments/source/)."""
+    course = submitted if (submitted / "source").is_dir() else submitted.parent
+    for root in (course, ROOT / "assignments"):
+        path = root / "source" / assignment / f"{assignment}.ipynb"
+        if path.is_file():
+            return path
+    raise GradingFault(f"no instructor's solution of {assignment} to check the grading with (looked in "
+                       f"{course / 'source'} and {ROOT / 'assignments' / 'source'}); give it with --source")

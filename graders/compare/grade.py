@@ -8,7 +8,8 @@ and its environment), parses it (graders/notebook.py; parsing only reads JSON), 
 plans of every task of the assignment at `level` (graders/engine.py) to graders/runner.py, which runs them in
 sandboxed worker processes, each under a sandbox user leased for it alone (graders/sandbox_users.py), and judges
 what comes back. So a student's code can cost only that student's points. A task lost with its Dask worker runs
-again elsewhere; a student whose grading fails on every try gets every task marked `error`, with the reason.
+again elsewhere; a student whose grading fails on every try, or hits a fault of the grading machinery
+(graders/faults.py), gets every task marked NOT_GRADED, with the reason, and the command exits non-zero.
 """
 from __future__ import annotations
 
@@ -20,9 +21,12 @@ from ..cases import PUBLIC_SEED
 from ..cluster import Failed, dask_client, per_student
 from ..confine import Limits
 from ..engine import Plan
+from ..faults import GradingFault
 from ..results import CheckResult, StudentRun
 from ..tasks import tasks_of
 from .roster import Submission
+
+NOT_GRADED = "not_graded"  # a task's status when the machinery, not the student, kept it from being graded
 
 
 @functools.lru_cache(maxsize=8)
@@ -48,7 +52,10 @@ def grade_student(student: str, path: str, text: str | None, assignment: str, le
     except ValueError as e:
         return failed_run(student, path, plans, "missing", f"the notebook could not be read: {e}")
     run = StudentRun(student, path, solution_cells=notebook.solution_cells(nb))
-    graded = runner.grade_cells(notebook.worker_cells(nb), list(plans), limits, check_timeout_s)
+    try:
+        graded = runner.grade_cells(notebook.worker_cells(nb), list(plans), limits, check_timeout_s)
+    except GradingFault as fault:
+        return failed_run(student, path, plans, NOT_GRADED, f"not graded: {fault}")
     run.results = {task: result.to_dict() for (task, _), result in graded.results.items()}
     run.notes, run.processes, run.runtime_s = graded.notes, graded.processes, graded.runtime_s
     run.not_isolated = graded.not_isolated
@@ -83,7 +90,7 @@ def grade_class(submissions: Iterable[Submission], level: str = "full", jobs: in
     runs: dict[str, StudentRun] = {}
     for student, outcome in per_student(client, grade_student, args, progress, "compare"):
         if isinstance(outcome, Failed):
-            outcome = failed_run(student, args[student][1], plans_of(assignment, level, seed), "error",
-                                 f"grading failed on every try ({outcome.reason})")
+            outcome = failed_run(student, args[student][1], plans_of(assignment, level, seed), NOT_GRADED,
+                                 f"not graded: grading failed on every try ({outcome.reason})")
         runs[student] = outcome
     return [runs[s.student] for s in submissions]
