@@ -32,15 +32,18 @@ print("survivors", sum(os.waitpid(pid, 0)[1] == 0 for pid in children))
 """
 
 
-def _survivors(uid: int) -> int:
-    """How many of MEMORY_HOG's three children lived, run in a sandbox of user `uid` with a 0.5 GiB memory limit."""
-    argv, env, cwd = confine.sandbox([sys.executable, "-c", MEMORY_HOG], confine.Mounts(), uid,
-                                     confine.Limits(memory_gib=0.5))
+def _sandboxed(code: str, uid: int, limits: confine.Limits) -> str:
+    """What Python `code` printed, run in a sandbox of user `uid` under `limits`."""
+    argv, env, cwd = confine.sandbox([sys.executable, "-c", code], confine.Mounts(), uid, limits)
     try:
-        out = subprocess.run(argv, env=env, cwd=cwd, capture_output=True, text=True, timeout=60).stdout
+        return subprocess.run(argv, env=env, cwd=cwd, capture_output=True, text=True, timeout=60).stdout
     finally:
         confine.reap(uid)
-    return int(re.search(r"survivors (\d)", out).group(1))
+
+
+def _survivors(uid: int) -> int:
+    """How many of MEMORY_HOG's three children lived, run in a sandbox of user `uid` with a 0.5 GiB memory limit."""
+    return int(re.search(r"survivors (\d)", _sandboxed(MEMORY_HOG, uid, confine.Limits(memory_gib=0.5))).group(1))
 
 
 @needs_groups
@@ -56,16 +59,16 @@ def test_processes_share_one_memory_limit(monkeypatch):
 
 @needs_groups
 def test_a_group_counts_its_processes_together():
-    """Does a sandbox limited to 16 processes stop a fork bomb near 16, whatever the per-user limit says?"""
-    uid = BASE_UID + SLOT + 1
+    """Does a group limited to 16 tasks stop a fork bomb short of 16, run as root here, where no per-user limit
+    (RLIMIT_NPROC) applies?"""
     bomb = ("import os, time\nn = 0\ntry:\n    for _ in range(200):\n        if os.fork() == 0:\n"
-            "            time.sleep(5); os._exit(0)\n        n += 1\nexcept OSError:\n    pass\nprint('forked', n)\n")
-    argv, env, cwd = confine.sandbox([sys.executable, "-c", bomb], confine.Mounts(), uid,
-                                     confine.Limits(processes=16))
+            "            os.close(1); time.sleep(5); os._exit(0)\n        n += 1\nexcept OSError:\n    pass\nprint('forked', n)\n")
+    group = sandbox_group.make("ddpm-lab-test-pids", 2**30, 16)
     try:
-        out = subprocess.run(argv, env=env, cwd=cwd, capture_output=True, text=True, timeout=60).stdout
+        out = subprocess.run(group.enter_argv() + [sys.executable, "-c", bomb], capture_output=True, text=True,
+                             timeout=60).stdout
     finally:
-        confine.reap(uid)
+        group.kill()
     assert 1 <= int(re.search(r"forked (\d+)", out).group(1)) < 16
 
 
