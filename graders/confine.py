@@ -32,8 +32,10 @@ import functools
 import os
 import shutil
 import signal
+import site
 import subprocess
 import sys
+import sysconfig
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -70,11 +72,15 @@ class Limits:
 
 @dataclass(frozen=True)
 class Mounts:
-    """What a sandbox sees besides the system and Python: read-only and writable binds (same path inside), the
-    folder it starts in, and extra environment variables."""
+    """What a sandbox sees besides the system and Python: read-only and writable binds (same path inside), Python
+    packages and modules among those replaced by `blocker` (a module raising ImportError, so that no route imports
+    them: an empty folder would still import, as a namespace package), the folder it starts in, and extra
+    environment variables."""
 
     read_only: tuple[Path, ...] = ()
     writable: tuple[Path, ...] = ()
+    hidden: tuple[Path, ...] = ()
+    blocker: Path | None = None
     cwd: Path = Path("/tmp")
     env: dict[str, str] = field(default_factory=dict)
     tmp_mib: int = 64
@@ -117,6 +123,12 @@ def bwrap_command(command: list[str], mounts: Mounts, uid: int) -> list[str]:
         args += ["--perms", "0755", "--dir", str(parent)]
     for flag, path in binds:
         args += [flag, str(path), str(path)]
+    for path in mounts.hidden:  # mounted over what the binds brought in, so nothing under it can be reached
+        blocker = str(mounts.blocker or "/dev/null")
+        if Path(path).is_dir():
+            args += ["--tmpfs", str(path), "--ro-bind", blocker, str(Path(path) / "__init__.py")]
+        else:
+            args += ["--ro-bind", blocker, str(path)]
     env = {"PATH": f"{python_bin}:/usr/bin:/bin", "HOME": "/tmp", "TMPDIR": "/tmp", "LANG": "C.UTF-8",
            "OMP_NUM_THREADS": "1", "MKL_NUM_THREADS": "1", "PYTHONDONTWRITEBYTECODE": "1", "MPLBACKEND": "agg",
            **mounts.env}
@@ -178,6 +190,18 @@ def _uid_of(pid: int) -> int | None:
     except (OSError, ValueError, IndexError):
         return None
     return None
+
+
+def installed(packages: tuple[str, ...]) -> tuple[Path, ...]:
+    """Where the running Python's environment holds any of `packages` (a package folder or a module file, in each
+    of its site-packages folders): what a sandbox hides so that they cannot be imported there at all."""
+    folders = {Path(sysconfig.get_paths()[key]) for key in ("purelib", "platlib")}
+    folders |= {Path(p) for p in site.getsitepackages()}
+    found = []
+    for folder in sorted(folders):
+        for name in packages:
+            found += [p for p in (folder / name, folder / f"{name}.py") if p.exists()]
+    return tuple(found)
 
 
 @functools.lru_cache(maxsize=None)

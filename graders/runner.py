@@ -39,7 +39,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from . import engine
-from .confine import Limits, Mounts, group_of, isolation_problem, reap, sandbox
+from .confine import Limits, Mounts, group_of, installed, isolation_problem, reap, sandbox
 from .engine import Plan
 from .faults import GradingFault
 from .results import CheckResult
@@ -47,8 +47,21 @@ from .sandbox_users import lease
 
 LOAD_TIMEOUT_S = 60.0  # for starting the worker and running the notebook's top-level statements
 CHECK_TIMEOUT_S = 40.0  # per check: the worker's own limit (engine.UNIT_TIME_LIMIT_S) plus one stuck call and slack
-MAX_LINE_BYTES = 32 * 2**20
+# What one student's replies may cost the grader's own process, checked on the bytes before any object is built:
+# a parsed JSON value takes ~18x its text, so a line of empty lists could grow a few MiB into gigabytes. An honest
+# reply holds at most ~7,000 values (a 1000-step model-call log of 6 timesteps), a check ~200,000.
+MAX_LINE_BYTES = 4 * 2**20
+MAX_ITEMS_PER_LINE = 100_000  # JSON values in one reply: its commas, brackets and braces
+MAX_ITEMS_PER_CHECK = 1_000_000
 WORKER_FILES = ("__init__.py", "worker.py", "stand_ins.py")
+# Code that already does the tasks, hidden from the worker's Python environment wherever it is installed, so that no
+# route (a helper, a decorator, importlib, exec) can import it: the lab's own packages (were they pip-installed) and
+# the diffusion libraries. Not mounted at all: the repository (reference/, graders/ but the worker's kit).
+FORBIDDEN = ("reference", "graders", "diffusers", "denoising_diffusion_pytorch", "improved_diffusion",
+             "guided_diffusion", "k_diffusion")
+BLOCKER = "forbidden.py"  # in the kit: stands in each forbidden package's place
+BLOCKED = ('raise ImportError(f"{__name__.split(\'.\')[0]} is not available to graded code: a solution computes '
+           'the math itself (the integrity rule)")\n')
 RETRIES = 2  # fresh workers for a check its sandbox could not finish for reasons not its own
 AT_LIMIT = 0.9  # a sandbox killed for memory after using this share of its limit hit its own limit
 
@@ -82,7 +95,8 @@ def worker_kit() -> Path:
     (kit / "graders").mkdir()
     for name in WORKER_FILES:
         shutil.copyfile(Path(__file__).with_name(name), kit / "graders" / name)
-    for path in (kit, kit / "graders", *(kit / "graders").iterdir()):
+    (kit / BLOCKER).write_text(BLOCKED)
+    for path in (kit, kit / BLOCKER, kit / "graders", *(kit / "graders").iterdir()):
         path.chmod(0o755 if path.is_dir() else 0o644)
     return kit
 
@@ -93,8 +107,9 @@ class _Worker:
     def __init__(self, job: dict, uid: int, limits: Limits):
         kit = worker_kit()
         self.uid = uid
-        argv, env, cwd = sandbox([sys.executable, "-s", "-m", "graders.worker"],
-                                 Mounts(read_only=(kit,), env={"PYTHONPATH": str(kit)}), self.uid, limits)
+        mounts = Mounts(read_only=(kit,), hidden=installed(FORBIDDEN), blocker=kit / BLOCKER,
+                        env={"PYTHONPATH": str(kit)})
+        argv, env, cwd = sandbox([sys.executable, "-s", "-m", "graders.worker"], mounts, self.uid, limits)
         self.process = subprocess.Popen(argv, stdin=subprocess.PIPE, stdout=subprocess.PIPE,
                                         stderr=subprocess.DEVNULL, env=env, cwd=cwd, start_new_session=True)
         payload = json.dumps(job).encode()
@@ -102,6 +117,7 @@ class _Worker:
         self.selector = selectors.DefaultSelector()
         self.selector.register(self.process.stdout, selectors.EVENT_READ)
         self.buffer = bytearray()
+        self.items = 0
 
     def _feed(self, payload: bytes) -> None:
         try:
@@ -111,7 +127,8 @@ class _Worker:
             pass  # the worker died before reading its job: its exit is reported by next_message
 
     def next_message(self, deadline: float):
-        """The next JSON message, or "timeout", "ended" or "garbled"."""
+        """The next JSON message, or "timeout", "ended", "garbled" or "oversized" (past MAX_LINE_BYTES or
+        MAX_ITEMS_PER_LINE: refused unparsed). self.items counts the JSON values of the messages read so far."""
         end = self.buffer.find(b"\n")
         while end < 0:
             left = deadline - time.monotonic()
@@ -126,9 +143,13 @@ class _Worker:
             end = -1 if found < 0 else len(self.buffer) + found
             self.buffer += chunk
             if end < 0 and len(self.buffer) > MAX_LINE_BYTES:
-                return "garbled"
+                return "oversized"
         line = bytes(self.buffer[:end])
         del self.buffer[:end + 1]
+        items = line.count(b",") + line.count(b"[") + line.count(b"{")
+        self.items += items
+        if len(line) > MAX_LINE_BYTES or items > MAX_ITEMS_PER_LINE:
+            return "oversized"
         try:
             message = json.loads(line)
         except (ValueError, RecursionError):  # RecursionError: "[[[[…" nested past the parser's depth limit
@@ -157,6 +178,10 @@ def ending(reason: str, code: int | None, memory: bool | None, limits: Limits, s
     host, not the sandbox's limit, killed a process for memory)."""
     if reason == "garbled":
         return Ending("error", "its process sent the grader a message out of protocol and was stopped.")
+    if reason == "oversized":
+        return Ending("error", f"its process sent the grader more than a check may send (a reply of over "
+                               f"{MAX_ITEMS_PER_LINE:,} values or {MAX_LINE_BYTES // 2**20} MiB, or {MAX_ITEMS_PER_CHECK:,} "
+                               f"values in one check; an honest one sends a few thousand) and was stopped.")
     if reason == "timeout":
         return Ending("timeout", f"no result within {seconds:g} s; its process was stopped.")
     if memory is None:
@@ -249,8 +274,11 @@ def _run(worker: _Worker, todo: list[Plan], graded: Graded, limits: Limits,
     for index, p in enumerate(todo):
         replies, began = [], time.monotonic()
         deadline = began + check_timeout_s
+        worker.items = 0
         while True:
             message = worker.next_message(deadline)
+            if worker.items > MAX_ITEMS_PER_CHECK:
+                message = "oversized"
             if isinstance(message, list) and message[0] == "reply" and len(message) == 3 and message[1] == index \
                     and len(replies) < len(p.cases):
                 replies.append(message[2])

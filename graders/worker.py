@@ -48,7 +48,10 @@ import torch
 
 from .stand_ins import model_from_spec
 
-MAX_ELEMENTS = 1_000_000  # values sent back per output; larger outputs are described, not sent
+MAX_ELEMENTS = 1_000_000  # values of one encoded tensor (the grader's inputs: up to ~400,000 noise values)
+MAX_CALLS, MAX_CALL_T = 10_000, 64  # the stand-in model's call log, as sent back
+MAX_OUTPUT_ELEMENTS = 50_000  # values sent back per output (an honest one has at most a few hundred); larger
+# outputs are described (dtype, shape), not sent, within what the grader reads of one reply (graders/runner.py)
 STATEMENT_TIME_LIMIT_S = 10.0  # per top-level statement while loading the notebook
 PROTECTED_PACKAGES = ("reference", "graders", "diffusers")  # code that already does the tasks: solutions may not use it
 FLOAT_DTYPES = {"float16": torch.float16, "bfloat16": torch.bfloat16, "float32": torch.float32,
@@ -67,12 +70,13 @@ class _Exit(SystemExit):
 
 # ---- plain data <-> tensors ---------------------------------------------------------------------------------
 
-def encode_tensor(x: torch.Tensor) -> dict:
-    """{dtype, shape, device, data}: data is the flat list of values (None off the CPU, for complex or huge x)."""
+def encode_tensor(x: torch.Tensor, max_elements: int = MAX_ELEMENTS) -> dict:
+    """{dtype, shape, device, data}: data is the flat list of values (None off the CPU, for complex x, or past
+    max_elements)."""
     dtype = str(x.dtype).removeprefix("torch.")
     shape = [int(s) for s in x.shape]
     data = None
-    if x.device.type == "cpu" and not x.is_complex() and x.numel() <= MAX_ELEMENTS:
+    if x.device.type == "cpu" and not x.is_complex() and x.numel() <= max_elements:
         flat = torch.Tensor.as_subclass(x.detach(), torch.Tensor).reshape(-1)
         data = flat.to(torch.float64).tolist() if x.is_floating_point() else flat.to(torch.int64).tolist()
     return {"dtype": dtype, "shape": shape, "device": str(x.device), "data": data}
@@ -115,15 +119,23 @@ def decode_tensor(d: Any, max_elements: int = MAX_ELEMENTS) -> tuple[torch.Tenso
 def encode_value(value: Any) -> dict:
     """A student's return value as plain data: a tensor, a NumPy array, a number, or just its type's name."""
     if isinstance(value, torch.Tensor):
-        return {"tensor": encode_tensor(value)}
+        return {"tensor": encode_tensor(value, MAX_OUTPUT_ELEMENTS)}
     if type(value).__module__ == "numpy" and hasattr(value, "dtype") and hasattr(value, "shape"):
         try:
-            return {"ndarray": encode_tensor(torch.from_numpy(value.__array__()))}
+            return {"ndarray": encode_tensor(torch.from_numpy(value.__array__()), MAX_OUTPUT_ELEMENTS)}
         except (TypeError, ValueError, RuntimeError):
             pass
     if isinstance(value, (int, float)) and not isinstance(value, bool):
         return {"number": float(value)}
     return {"other": type(value).__name__[:100]}
+
+
+def _call_log(calls: Any) -> Any:
+    """The spy's log as sent: at most MAX_CALLS calls of at most MAX_CALL_T timesteps each (an honest one has at
+    most 1000 calls of 6); whatever is not a list of int lists goes as it is, for the grader to refuse."""
+    if not isinstance(calls, list):
+        return calls
+    return [c[:MAX_CALL_T] if isinstance(c, list) else c for c in calls[:MAX_CALLS]]
 
 
 def decode_arg(arg: dict):
@@ -282,7 +294,7 @@ def call(fn: Any, args: list[dict], time_limit: float | None) -> dict:
                          if before is not None and not (isinstance(after, torch.Tensor)
                                                         and torch.equal(before, torch.Tensor.as_subclass(after, torch.Tensor)))]
     spies = [x for x in inputs if hasattr(x, "calls") and hasattr(x, "eps_fn")]
-    result["model_calls"] = spies[0].calls if spies else None
+    result["model_calls"] = _call_log(spies[0].calls) if spies else None
     result["seconds"] = time.perf_counter() - start
     return result
 

@@ -459,9 +459,9 @@ def test_protocol_garbage_costs_only_its_own_task(monkeypatch):
     monkeypatch.setattr(runner, "MAX_LINE_BYTES", 2**20)  # 32 MiB would only make the test slower
     graded = _grade(_cells(HONEST["q_sample"], GARBAGE),
                     _plans("posterior_mean", "q_sample", "eps_loss", "q_sample:full"), UID + 5)
-    for task in ("posterior_mean", "eps_loss"):
-        result = _result(graded, task)
-        assert result.status == "error" and "out of protocol" in result.message, result.message
+    nested, endless = _result(graded, "posterior_mean"), _result(graded, "eps_loss")
+    assert nested.status == "error" and "out of protocol" in nested.message, nested.message
+    assert endless.status == "error" and "more than a check may send" in endless.message, endless.message
     _passes(graded, "q_sample")
     _passes(graded, "q_sample", "full")
     assert graded.processes == 3  # a fresh worker after each
