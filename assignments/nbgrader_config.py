@@ -13,6 +13,7 @@ from nbconvert.preprocessors import ClearMetadataPreprocessor
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # the repository root, which holds graders/
 from graders.nbgrader_grade import ConfinedExecute, GradeWithEngine  # noqa: E402
+from graders.submission_files import refuse_unsafe_files  # noqa: E402
 
 c = get_config()  # noqa: F821 - nbgrader defines get_config when it reads this file
 
@@ -23,6 +24,10 @@ c.IncludeHeaderFooter.header = "source/header.ipynb"
 
 # What students see in place of each solution.
 c.ClearSolutions.code_stub = {"python": "# YOUR CODE HERE\nraise NotImplementedError()"}
+
+# Before nbgrader copies a submission, links, hard links, FIFOs, devices and oversized files are set aside: copied,
+# they would carry course files (the hidden seed, the gradebook) back to the student (graders/submission_files.py).
+c.Autograde.pre_convert_hook = refuse_unsafe_files
 
 # nbgrader's own autograde steps, with Execute confined and the engine's verdicts written before the scores are saved.
 c.Autograde.autograde_preprocessors = [ConfinedExecute, GradeWithEngine, IgnorePattern, ClearMetadataPreprocessor,

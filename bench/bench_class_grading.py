@@ -26,7 +26,7 @@ from tqdm import tqdm
 
 from bench.bench_autograde import build_course, submissions
 from graders.nbgrader_cli import run_nbgrader
-from graders.nbgrader_grade import NOT_GRADED
+from graders.faults import NOT_GRADED
 
 ROOT = Path(__file__).resolve().parents[1]
 ASSIGNMENT = "ddpm_core"

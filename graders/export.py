@@ -14,7 +14,7 @@ from pathlib import Path
 from nbgrader.coursedir import CourseDirectory
 from nbgrader.plugins import CsvExportPlugin
 
-from .nbgrader_grade import NOT_GRADED
+from .faults import NOT_GRADED
 
 
 class CourseCsvExport(CsvExportPlugin):

@@ -7,6 +7,8 @@ graders/autograde.py, graders/compare/). Nothing is scored for that student, so 
 """
 from __future__ import annotations
 
+NOT_GRADED = "not_graded"  # the course folder's record of students not graded, and why: <student>/<assignment>.txt
+
 
 class GradingFault(RuntimeError):
     """The grading could not be done for a reason that is not the submission's; str(fault) says why."""

@@ -41,15 +41,15 @@ from traitlets import Bool
 from . import engine, notebook, runner
 from .canary import canary as grade_canary
 from .confine import NOT_ISOLATED
-from .faults import GradingFault
+from .faults import NOT_GRADED, GradingFault
 from .hidden_seed import HiddenCases
 from .kernel import ConfinedKernelManager
 from .results import CheckResult
+from .submission_files import refused_note, unsafe_files
 from .tasks import tasks_of
 
 LEVEL_OF_CELL = {"sanity": "sanity", "hidden": "full"}
 GRADING = "ddpm_lab_grading"  # the resources key under which ConfinedExecute hands its grading to GradeWithEngine
-NOT_GRADED = "not_graded"  # the course folder's record of students not graded, and why
 KERNEL_STARTS = 3
 
 
@@ -148,6 +148,25 @@ def not_graded(preprocessor, resources, fault: GradingFault) -> None:
     raise fault
 
 
+def _left_out(preprocessor, nb: NotebookNode, resources) -> None:
+    """Fail closed if the submission still holds what graders/submission_files.py sets aside (its hook did not
+    run); else tell the student, in the first code cell, what was left out of grading."""
+    info = resources["nbgrader"]
+    coursedir = CourseDirectory(parent=preprocessor)
+    submitted = Path(coursedir.format_path(coursedir.submitted_directory, info["student"], info["assignment"]))
+    if submitted.is_dir() and unsafe_files(submitted):
+        not_graded(preprocessor, resources, GradingFault(
+            f"{submitted} holds links or special files that were not set aside before copying (is "
+            f"c.Autograde.pre_convert_hook = graders.submission_files.refuse_unsafe_files in nbgrader_config.py?)"))
+    note = refused_note(Path(coursedir.root), info["student"], info["assignment"])
+    first = next((c for c in nb.cells if c.cell_type == "code"), None)
+    if note and first is not None:
+        preprocessor.log.warning("%s: left out of grading: %s", info["student"], note.replace("\n", "; "))
+        first.outputs.append(new_output("stream", name="stderr", text=(
+            f"Left out of grading and not copied back to you, since a submission may hold only files of its own:\n"
+            f"{note}\nHand in your notebook (and files you wrote) as plain files.\n")))
+
+
 def clear_not_graded(preprocessor, resources) -> None:
     """Forget an earlier not-graded record of this student's assignment, now that it has a grade."""
     info = resources["nbgrader"]
@@ -224,5 +243,6 @@ class GradeWithEngine(NbGraderPreprocessor):
             if not result.passed and graded.notes:
                 result.message += "\nWhile loading your notebook: " + "; ".join(graded.notes[:3])
             cell.outputs = _outputs(result, cell.metadata["nbgrader"]["points"], level == "full")
+        _left_out(self, nb, resources)
         clear_not_graded(self, resources)
         return nb, resources

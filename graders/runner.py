@@ -47,6 +47,9 @@ from .sandbox_users import lease
 
 LOAD_TIMEOUT_S = 60.0  # for starting the worker and running the notebook's top-level statements
 CHECK_TIMEOUT_S = 40.0  # per check: the worker's own limit (engine.UNIT_TIME_LIMIT_S) plus one stuck call and slack
+# per submission, all checks together: an honest notebook takes 2-5 s; one that stalls every check would otherwise
+# hold a grading slot for 8 × 40 s
+SUBMISSION_BUDGET_S = 120.0
 # What one student's replies may cost the grader's own process, checked on the bytes before any object is built:
 # a parsed JSON value takes ~18x its text, so a line of empty lists could grow a few MiB into gigabytes. An honest
 # reply holds at most ~7,000 values (a 1000-step model-call log of 6 timesteps), a check ~200,000.
@@ -173,6 +176,10 @@ class _Worker:
         return code, (own_limit if not host_oom else None)
 
 
+OVER_BUDGET = Ending("timeout", "the submission used up its grading time, all checks together; its process was "
+                               "stopped.")
+
+
 def ending(reason: str, code: int | None, memory: bool | None, limits: Limits, seconds: float) -> Ending:
     """Why a worker stopped: `reason` from next_message, `code` and `memory` from _Worker.stop (memory None: the
     host, not the sandbox's limit, killed a process for memory)."""
@@ -202,24 +209,34 @@ def ending(reason: str, code: int | None, memory: bool | None, limits: Limits, s
 
 
 def grade_cells(cells: list[dict], plans: list[Plan], limits: Limits = Limits(),
-                check_timeout_s: float = CHECK_TIMEOUT_S, uid: int | None = None) -> Graded:
+                check_timeout_s: float = CHECK_TIMEOUT_S, uid: int | None = None,
+                budget_s: float = SUBMISSION_BUDGET_S) -> Graded:
     """Run every plan on the notebook `cells` ({label, source, solution}) in confined workers; see the module doc.
 
     uid: the sandbox user to run as, for a caller holding a lease (graders/sandbox_users.py); by default this
     grading leases a worker user of its own, so process limits stay per submission however many run at once.
+    budget_s: wall-clock seconds for all the checks together; checks not finished by then fail as timeouts.
     Raises GradingFault when the grading machinery, not the submission, keeps a check from finishing.
     """
     if uid is None:
         with lease("worker") as uid:
-            return grade_cells(cells, plans, limits, check_timeout_s, uid)
+            return grade_cells(cells, plans, limits, check_timeout_s, uid, budget_s)
     graded = Graded(not_isolated=isolation_problem())
     start = time.monotonic()
+    budget_end = start + budget_s
     todo, tries = list(plans), {"outside": 0, "unsure": 0}
     while todo:
+        if time.monotonic() >= budget_end:
+            spent = Ending("timeout", f"not run: this submission used up its {budget_s:g} s of grading time, all "
+                                      f"checks together (an honest one takes a few seconds).")
+            for p in todo:
+                graded.results[(p.spec.name, p.level)] = CheckResult(p.spec.name, p.level, False, spent.status,
+                                                                     f"{p.spec.name}: {spent.why}")
+            break
         job = {"cells": cells, "units": [p.unit() for p in todo]}
         worker = _Worker(job, uid, limits)
         graded.processes += 1
-        done, interrupted, loading = _run(worker, todo, graded, limits, check_timeout_s)
+        done, interrupted, loading = _run(worker, todo, graded, limits, check_timeout_s, budget_end)
         if interrupted is not None:  # not the submission's doing, or perhaps not: that check again, in a new worker
             tries[interrupted.by] += 1
             if interrupted.by == "outside" and tries["outside"] > RETRIES:
@@ -254,17 +271,20 @@ def _judge(p: Plan, replies: list, stopped: tuple[str, str] | None, seconds: flo
         raise GradingFault(f"{p.spec.name}: the grading engine failed ({type(e).__name__}: {e})") from e
 
 
-def _run(worker: _Worker, todo: list[Plan], graded: Graded, limits: Limits,
-         check_timeout_s: float) -> tuple[int, Ending | None, bool]:
+def _run(worker: _Worker, todo: list[Plan], graded: Graded, limits: Limits, check_timeout_s: float,
+         budget_end: float) -> tuple[int, Ending | None, bool]:
     """Read one worker's messages into graded.results: how many plans of `todo` it settled, the Ending that
     interrupted the next one when that ending was not (or not surely) the submission's, and whether that came
     while loading the notebook."""
     first = graded.processes == 1
-    message = worker.next_message(time.monotonic() + LOAD_TIMEOUT_S)
+    load_deadline = min(time.monotonic() + LOAD_TIMEOUT_S, budget_end)
+    message = worker.next_message(load_deadline)
     if not (isinstance(message, list) and message[0] == "loaded" and len(message) == 2
             and isinstance(message[1], list)):
         reason = message if isinstance(message, str) else "garbled"
         end = ending(reason, *worker.stop(), limits, LOAD_TIMEOUT_S)
+        if reason == "timeout" and load_deadline == budget_end:
+            end = OVER_BUDGET
         if end.by != "submission":
             return 0, end, True
         _settle(graded, todo, end, loading=True)
@@ -273,7 +293,7 @@ def _run(worker: _Worker, todo: list[Plan], graded: Graded, limits: Limits,
         graded.notes += [str(n)[:500] for n in message[1][:50]]
     for index, p in enumerate(todo):
         replies, began = [], time.monotonic()
-        deadline = began + check_timeout_s
+        deadline = min(began + check_timeout_s, budget_end)
         worker.items = 0
         while True:
             message = worker.next_message(deadline)
@@ -288,6 +308,8 @@ def _run(worker: _Worker, todo: list[Plan], graded: Graded, limits: Limits,
                 break
             reason = message if isinstance(message, str) else "garbled"
             end = ending(reason, *worker.stop(), limits, check_timeout_s)
+            if reason == "timeout" and deadline == budget_end:
+                end = OVER_BUDGET
             if end.by != "submission":
                 return index, end, False
             _settle(graded, [p], end, loading=False, replies=replies, began=began)

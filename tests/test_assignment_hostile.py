@@ -730,7 +730,8 @@ def tamper_test_cells(course: Path, student: str, task: str) -> None:
 # ---- what must not change ------------------------------------------------------------------------------------
 
 NBGRADER_WRITES = ("autograded", "feedback", "gradebook.db", "gradebook.db-journal", "gradebook.db-wal",
-                   "gradebook.db-shm", "grades.csv", ".nbgrader.log")
+                   "gradebook.db-shm", "grades.csv", ".nbgrader.log",
+                   "refused", "not_graded")  # the grading's own records (graders/submission_files.py, faults.py)
 
 
 def snapshot(lab: Path) -> dict[str, str]:
@@ -906,8 +907,9 @@ def test_attack_earns_nothing(graded, student):
 @confined
 def test_nothing_outside_the_attackers_folder_changed(graded):
     """Is every file outside nbgrader's own output unchanged: the course, the other submissions, the lab's code?"""
+    links = str(graded.course / "submitted" / "attack-17-links")  # its links are set aside, into refused/
     changed = sorted(k for k in graded.before.keys() | graded.after.keys()
-                     if graded.before.get(k) != graded.after.get(k))
+                     if graded.before.get(k) != graded.after.get(k) and not k.startswith(links + "/"))
     assert not changed, f"changed during autograde: {changed}"
     assert not markers(graded.lab, ROOT / "graders", ROOT / "reference", ROOT / "assignments")
     for kit in graded.kits:

@@ -25,7 +25,7 @@ from nbgrader.api import Gradebook, MissingEntry
 
 from graders.confine import isolation_problem
 from graders.nbgrader_cli import run_nbgrader
-from graders.nbgrader_grade import NOT_GRADED
+from graders.faults import NOT_GRADED
 
 from course import ASSIGNMENT, TOTAL, cell_scores, new_course, write_submission
 
