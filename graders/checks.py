@@ -16,6 +16,7 @@ import warnings
 from typing import Callable, Mapping
 
 from . import engine, worker
+from .cases import PUBLIC_SEED
 from .engine import TaskSpec
 from .results import CheckFailed, CheckResult
 from .tasks import assignment_of, tasks_of
@@ -23,15 +24,20 @@ from .tasks import assignment_of, tasks_of
 LEVELS = ("sanity", "full")
 __all__ = ["CheckFailed", "CheckResult", "LEVELS", "check_ddim_sample", "check_ddim_step", "check_eps_loss",
            "check_kl_term", "check_posterior_mean", "check_q_sample", "check_sample_latent", "check_sample_loop",
-           "run_check", "run_checks"]
+           "run_check", "run_checks", "run_plan"]
 
 
-def run_spec(spec: TaskSpec, fn: Callable | None, level: str) -> CheckResult:
-    """Check `fn` against `spec` at `level` in this process; the grader's own warnings go to the notes."""
+def run_spec(spec: TaskSpec, fn: Callable | None, level: str, seed: int = PUBLIC_SEED) -> CheckResult:
+    """Check `fn` against `spec` at `level` in this process, the cases drawn from `seed` (graders/hidden_seed.py)."""
     if level not in LEVELS:
         raise ValueError(f"level must be one of {LEVELS}; got {level!r}")
+    return run_plan(engine.plan(spec, level, seed), fn)
+
+
+def run_plan(plan: engine.Plan, fn: Callable | None) -> CheckResult:
+    """Check `fn` on a planned check in this process; the grader's own warnings go to the notes. One plan serves
+    any number of functions (bench/bench_fairness.py grades many on each seed's plans)."""
     start = time.perf_counter()
-    plan = engine.plan(spec, level)
     replies = []
     for args in plan.wire:
         if time.perf_counter() - start > engine.UNIT_TIME_LIMIT_S:
@@ -48,21 +54,22 @@ def run_spec(spec: TaskSpec, fn: Callable | None, level: str) -> CheckResult:
     return result
 
 
-def run_check(task: str, fn: Callable | None, level: str = "full", assignment: str | None = None) -> CheckResult:
-    """The check of `task` (of `assignment`, found from the task's name if not given) on `fn`; a missing function
-    is a failed result, not an exception."""
+def run_check(task: str, fn: Callable | None, level: str = "full", assignment: str | None = None,
+              seed: int = PUBLIC_SEED) -> CheckResult:
+    """The check of `task` (of `assignment`, found from the task's name if not given) on `fn`, its cases drawn from
+    `seed` (the public one unless a course's is given); a missing function is a failed result, not an exception."""
     tasks = tasks_of(assignment or assignment_of(task))
     if task not in tasks:
         raise ValueError(f"unknown task {task!r}; choose one of {', '.join(tasks)}")
     if fn is None:
         return CheckResult(task, level, False, "missing", f"{task}: not defined; run its cell, and fix any error it shows.")
-    return run_spec(tasks[task], fn, level)
+    return run_spec(tasks[task], fn, level, seed)
 
 
-def run_checks(functions: Mapping[str, Callable | None], level: str = "full",
-               assignment: str = "ddpm_core") -> dict[str, CheckResult]:
+def run_checks(functions: Mapping[str, Callable | None], level: str = "full", assignment: str = "ddpm_core",
+               seed: int = PUBLIC_SEED) -> dict[str, CheckResult]:
     """Every task's result for one set of functions, e.g. run_checks(vars(module)); missing ones fail."""
-    return {name: run_check(name, functions.get(name), level, assignment) for name in tasks_of(assignment)}
+    return {name: run_check(name, functions.get(name), level, assignment, seed) for name in tasks_of(assignment)}
 
 
 def check_q_sample(fn: Callable, level: str = "full") -> CheckResult:

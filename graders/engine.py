@@ -14,13 +14,22 @@ wrong formula (graders/diagnoses.py) reproduces the output, the mistake.
 
 Contract slips: numbers that are right but come back in another float dtype (float64 for float32 inputs, the
 usual result of indexing a float64 schedule), as a NumPy array or a Python number, or with an input changed in
-place, pass with SLIP_COST point off the task and a note saying what to fix. Wrong shapes, integer or complex
+place, pass with SLIP_COST (1) point off the task and a note saying what to fix. So do numbers right to float32
+only for float64 inputs (float32 coefficient buffers, `.float()`, `torch.full` without a dtype): off by more than
+float64's tolerance on a float64 case but within float32_accuracy, a tenth of float32's tolerance, with every
+float32 case passed. A task loses SLIP_COST at most for all its slips together. Wrong shapes, integer or complex
 outputs, NaN and values off the GPU cannot be compared and fail.
+
+Degenerate cases: a task may name documented edge cases (TaskSpec.degenerate: sample_loop's T = 1, the DDIM loops'
+steps = 1), which run after all the others. A check that fails only there, whatever the failure (a raise, NaN,
+wrong numbers), passes with DEGENERATE_COST (2) points off the hidden check, its message naming the case and what
+went wrong there; a failure anywhere else fails the task as before.
 """
 from __future__ import annotations
 
 import math
 from dataclasses import dataclass, field
+from functools import partial
 from typing import Any, Callable
 
 import torch
@@ -31,6 +40,7 @@ from .results import CheckResult
 from .worker import FLOAT_DTYPES, decode_tensor, encode_tensor
 
 SLIP_COST = 1  # points a task loses, at most, for right numbers delivered against the contract
+DEGENERATE_COST = 2  # points a task loses for failing only its documented degenerate cases
 CALL_TIME_LIMIT_S = 5.0  # per call of the student's function
 UNIT_TIME_LIMIT_S = 20.0  # per check (all cases of one task at one level)
 KINDS = ("ok", "error", "timeout", "memory", "exit", "missing", "integrity")
@@ -53,6 +63,10 @@ class TaskSpec:
     shape_hint(case, shape) -> extra words for a wrong output shape.
     nan_spy(case, inputs, bad) -> the diagnosis key, if the examples `bad` (indices) that came back NaN or inf
         show a known mistake.
+    degenerate(case) -> the words naming a documented degenerate case ("T = 1 (one step: …)"), None for the others.
+    float32_fragile(case, inputs) -> the examples (indices) of a case whose answer float32 arithmetic cannot give
+        (a root of a difference smaller than float32's rounding): a float64 case's output may be NaN or anything
+        there and still count as right to float32.
     """
 
     name: str
@@ -69,6 +83,8 @@ class TaskSpec:
     spy: Callable[[Case, list], tuple[str, str | None] | None] = lambda case, calls: None
     shape_hint: Callable[[Case, tuple[int, ...]], str] = lambda case, shape: ""
     nan_spy: Callable[[Case, tuple, list[int]], str | None] = lambda case, inputs, bad: None
+    degenerate: Callable[[Case], str | None] = lambda case: None
+    float32_fragile: Callable[[Case, tuple], list[int]] = lambda case, inputs: []
     tol_factor: float = 1.0
     with_t: bool = True
 
@@ -90,6 +106,13 @@ class Plan:
     cases: list[Case]
     inputs: list[tuple]
     wire: list[list[dict]]  # per case, per argument: {"tensor": …}, {"number": …} or {"model": …}
+    truths: dict[int, torch.Tensor] = field(default_factory=dict, repr=False)  # case index -> expected answer
+
+    def truth(self, i: int) -> torch.Tensor:
+        """The expected answer of case i, float64, computed once however many submissions this plan grades."""
+        if i not in self.truths:
+            self.truths[i] = self.spec.truth(self.cases[i], self.inputs[i])
+        return self.truths[i]
 
     def unit(self) -> dict:
         """This check as one unit of a worker job (graders/worker.py)."""
@@ -107,8 +130,11 @@ def _wire(arg) -> dict:
 
 
 def plan(spec: TaskSpec, level: str, seed: int = PUBLIC_SEED) -> Plan:
-    """The check of `spec` at `level`; the hidden ("full") cases are drawn from `seed` (graders/hidden_seed.py)."""
-    cases = spec.cases(level, seed)
+    """The check of `spec` at `level`; the hidden ("full") cases are drawn from `seed` (graders/hidden_seed.py).
+
+    Degenerate cases run last, so a function that fails there has been judged on every other case first.
+    """
+    cases = sorted(spec.cases(level, seed), key=lambda c: spec.degenerate(c) is not None)
     inputs = [spec.inputs(case) for case in cases]
     wire = [[_wire(a) for a in args] for args in inputs]
     return Plan(spec, level, cases, inputs, wire)
@@ -128,6 +154,8 @@ class _Outcome:
     rel_err: float = 0.0
     wrong_t: list[int] = field(default_factory=list)
     slips: list[str] = field(default_factory=list)
+    values: torch.Tensor | None = None  # the student's output as sent, float64, NaN and all
+    float32_only: bool = False  # a float64 case off by more than float64's tolerance, right to float32
     printed: int = 0
     warned: str | None = None
 
@@ -220,6 +248,7 @@ def _output(spec: TaskSpec, o: _Outcome, output: Any) -> None:
     elif dtype != _dtype(case.dtype):
         o.slips.append(f"{name} returned {dtype} for {_dtype(case.dtype)} inputs; cast the schedule's coefficients "
                        f"to x's dtype (e.g. alpha_bar[t].to(x0.dtype)) so the result keeps it")
+    o.values = values
     finite = torch.isfinite(values)
     if not bool(finite.all()):
         bad = (~finite).reshape(values.shape[0], -1).any(1) if values.dim() > 0 else ~finite.reshape(1)
@@ -234,6 +263,28 @@ def _output(spec: TaskSpec, o: _Outcome, output: Any) -> None:
 
 def _dtype(dtype: torch.dtype) -> str:
     return str(dtype).removeprefix("torch.")
+
+
+def float32_accuracy(spec: TaskSpec) -> float:
+    """The |error| / (1 + |truth|) of a result right to float32 only: a tenth of float32's tolerance, 3.5e-4.
+
+    Float32 coefficients on float64 inputs are off by 1e-9 to 5e-5 (every task, 100 seeds), each right float64
+    variant by under 2e-10; a formula off by one part in a thousand is off by more than this.
+    """
+    return tolerance(torch.float32, spec.tol_factor / 10)
+
+
+def _right_to_float32(spec: TaskSpec, o: _Outcome, truth: torch.Tensor) -> bool:
+    """Is a float64 case's output right to float32's accuracy, its float32-fragile examples aside?"""
+    if o.case.dtype != torch.float64 or o.values is None:
+        return False
+    values = o.values
+    if values.dim() > 0:
+        fragile = set(spec.float32_fragile(o.case, o.inputs))
+        keep = torch.tensor([i not in fragile for i in range(values.shape[0])], dtype=torch.bool)
+        values, truth = values[keep], truth[keep]
+    scaled = (values - truth).abs() / (1 + truth.abs())
+    return bool(torch.isfinite(values).all()) and (not scaled.numel() or float(scaled.max()) <= float32_accuracy(spec))
 
 
 def _compare(spec: TaskSpec, o: _Outcome, truth: torch.Tensor) -> None:
@@ -266,8 +317,10 @@ class _Short:
     reply: dict
 
 
-def _read(spec: TaskSpec, case: Case, inputs: tuple, reply: Any) -> _Outcome | _Short:
-    """One reply judged into an outcome (or, for a missing or forbidden function, the whole result's status)."""
+def _read(spec: TaskSpec, case: Case, inputs: tuple, reply: Any,
+          truth: Callable[[], torch.Tensor]) -> _Outcome | _Short:
+    """One reply judged into an outcome (or, for a missing or forbidden function, the whole result's status);
+    truth() gives the case's expected answer."""
     if not isinstance(reply, dict) or reply.get("kind") not in KINDS:
         raise Garbled("not a reply")
     o = _Outcome(case, inputs)
@@ -284,6 +337,8 @@ def _read(spec: TaskSpec, case: Case, inputs: tuple, reply: Any) -> _Outcome | _
             o.diagnosis = _hint_for_exception(_text(error.get("type"), 100), _text(error.get("message")))
         return o
     _output(spec, o, reply.get("output"))
+    if o.status in ("wrong", "bad_output") and o.values is not None:  # NaN, or too far off for float64
+        o.float32_only = _right_to_float32(spec, o, truth())
     if o.problem:
         return o
     changed = reply.get("changed") or []
@@ -291,10 +346,12 @@ def _read(spec: TaskSpec, case: Case, inputs: tuple, reply: Any) -> _Outcome | _
         raise Garbled("bad changed-inputs list")
     for i in changed:
         o.slips.append(f"{spec.name} changed its input {spec.arg_names[i]} in place; work on a copy")
-    _compare(spec, o, spec.truth(case, inputs))
+    _compare(spec, o, truth())
+    if o.status == "wrong":
+        o.float32_only = _right_to_float32(spec, o, truth())
     spied = spec.spy(case, _model_calls(reply.get("model_calls")) or [])
     if spied:
-        o.status, (o.problem, o.diagnosis) = "wrong", spied
+        o.status, (o.problem, o.diagnosis), o.float32_only = "wrong", spied, False
     return o
 
 
@@ -354,8 +411,8 @@ def judge(plan: Plan, replies: list[Any], stopped: tuple[str, str] | None = None
     try:
         if len(replies) > len(plan.cases):
             raise Garbled("more replies than cases")
-        for case, inputs, reply in zip(plan.cases, plan.inputs, replies):
-            o = _read(spec, case, inputs, reply)
+        for i, (case, inputs, reply) in enumerate(zip(plan.cases, plan.inputs, replies)):
+            o = _read(spec, case, inputs, reply, partial(plan.truth, i))
             if isinstance(o, _Short):
                 if o.kind == "missing":
                     got = _text(o.reply.get("other"), 100) or "nothing"
@@ -366,11 +423,12 @@ def judge(plan: Plan, replies: list[Any], stopped: tuple[str, str] | None = None
                               f"does this task ({shown}). Solutions must compute {spec.label} themselves, without "
                               f"`reference`, `graders` or `diffusers`; this task scores 0.", cases_run=1)
             outcomes.append(o)
-            if o.status not in ("passed", "wrong"):
+            if o.status not in ("passed", "wrong") and not o.float32_only:
                 break  # a raise, a timeout, a bad output: the next cases would only repeat it
     except Garbled as e:
         stopped = ("error", f"its process sent the grader a reply out of protocol ({e}).")
-    ended_early = len(outcomes) < len(plan.cases) and all(o.status in ("passed", "wrong") for o in outcomes)
+    ended_early = len(outcomes) < len(plan.cases) and all(o.status in ("passed", "wrong") or o.float32_only
+                                                          for o in outcomes)
     if ended_early:
         status, why = stopped or ("timeout", f"{spec.name} used more than {UNIT_TIME_LIMIT_S:g} s over the first "
                                              f"{len(outcomes)} cases; a correct version takes well under a second.")
@@ -384,17 +442,30 @@ def judge(plan: Plan, replies: list[Any], stopped: tuple[str, str] | None = None
     max_rel = max((o.rel_err for o in compared), default=math.nan)
     tol = max((tolerance(c.dtype, spec.tol_factor) for c in plan.cases), default=math.nan)
     slips = list(dict.fromkeys(s for o in outcomes for s in o.slips))
-    if not failed:
-        lost = SLIP_COST if slips else 0
-        text = f"{spec.name}: passed all {len(outcomes)} cases (max |error| {max_abs:.2g})."
+    cut = outcomes[-1] if ended_early else None  # the run stopped there: no reply says what that case did
+    float32_only = [o for o in failed if o.float32_only]
+    degenerate = [o for o in failed if o is not cut and not o.float32_only and spec.degenerate(o.case) is not None]
+    regular = [o for o in failed if not o.float32_only and o not in degenerate]
+    if float32_only and not regular:
+        slips.append(_float32_only(spec, float32_only))
+    if not regular:
+        lost = (SLIP_COST if slips else 0) + (DEGENERATE_COST if degenerate else 0)
+        if degenerate:
+            text = _degenerate_text(spec, degenerate[0], len(outcomes) - len(degenerate))
+        else:
+            text = f"{spec.name}: passed all {len(outcomes)} cases (max |error| {max_abs:.2g})."
         if slips:
-            text += (f" The numbers are right, but the graded check takes {lost} point off: " + "; ".join(slips) + ".")
+            right = "right to float32 only" if float32_only else "right"
+            text += f" The numbers are {right}, but the graded check takes {SLIP_COST} point off: {'; '.join(slips)}."
         return result(True, "passed", text, max_abs_error=max_abs, max_rel_error=max_rel, tolerance=tol,
-                      cases_run=len(outcomes), points_lost=lost, notes=slips + notes)
+                      cases_run=len(outcomes), cases_failed=len(degenerate), points_lost=lost,
+                      failing_case=degenerate[0].case.describe(spec.with_t) if degenerate else None,
+                      notes=slips + notes)
 
-    first = failed[0]  # cases run smallest first
+    first = regular[0]  # cases run smallest first, degenerate ones last
     failing_case = first.case.describe(spec.with_t)
-    diagnosis = first.diagnosis or (_diagnose(spec, outcomes) if first.status == "wrong" else None)
+    diagnosis = first.diagnosis or (_diagnose(spec, [o for o in outcomes if o not in degenerate])
+                                    if first.status == "wrong" else None)
     lines = [what, f"Smallest failing case: {failing_case}"
              + (f"; wrong at t = {first.wrong_t}." if first.wrong_t and first.problem is None else ".")]
     if first.problem:
@@ -413,6 +484,29 @@ def judge(plan: Plan, replies: list[Any], stopped: tuple[str, str] | None = None
     return result(False, first.status, "\n".join(lines), max_abs_error=max_abs, max_rel_error=max_rel,
                   tolerance=tol, diagnosis=diagnosis, failing_case=failing_case,
                   cases_run=len(outcomes), cases_failed=len(failed), notes=slips + notes)
+
+
+def _float32_only(spec: TaskSpec, failed: list[_Outcome]) -> str:
+    """The precision slip's note: which float64 cases were right to float32 only, by how much, and the fix."""
+    worst = max(o.abs_err for o in failed)
+    nan = " and NaN where float32 cannot give the answer" if any(o.out64 is None for o in failed) else ""
+    return (f"{spec.name}'s result is accurate to float32 only for float64 inputs (max |error| {worst:.2g}{nan} "
+            f"on {len(failed)} float64 case{'s' if len(failed) > 1 else ''}, against float64's tolerance of "
+            f"{tolerance(torch.float64, spec.tol_factor):.1g}·(1 + |truth|)): compute in the inputs' dtype — keep the "
+            f"float64 schedule and cast its coefficients to x's dtype, with no .float(), float32 buffers or torch.full "
+            f"without dtype=x.dtype")
+
+
+def _degenerate_text(spec: TaskSpec, o: _Outcome, passed: int) -> str:
+    """A check failed only at documented degenerate cases: which, what went wrong there, and what it costs."""
+    if o.problem:
+        went = o.problem.rstrip(".")
+    else:
+        went = (f"max |error| {o.abs_err:.3g} against a tolerance of {tolerance(o.case.dtype, spec.tol_factor):.1g}·"
+                f"(1 + |truth|)")
+    return (f"{spec.name}: fails only at the degenerate case {spec.degenerate(o.case)}: {went} "
+            f"({o.case.describe(spec.with_t)}). The other {passed} cases passed; a documented degenerate case costs "
+            f"{DEGENERATE_COST} points of the hidden check, not the task.")
 
 
 def _notes(spec: TaskSpec, outcomes: list[_Outcome]) -> list[str]:

@@ -16,8 +16,9 @@ class CheckResult:
 
     status: "passed", "wrong" (ran, wrong numbers), "error" (raised), "timeout", "memory", "exit",
     "bad_output" (not a tensor, or wrong shape, dtype or device, or NaN), "integrity", "missing".
-    points_lost: points a passed check still costs for a contract slip (a promoted dtype, a NumPy array, an
-    input changed in place): at most one per task (graders/engine.py, SLIP_COST).
+    points_lost: points a passed check still costs: SLIP_COST (1) for contract slips (a promoted dtype, a NumPy
+    array, an input changed in place, numbers right to float32 only for float64 inputs), DEGENERATE_COST (2) for a
+    failure confined to a documented degenerate case such as T = 1 (graders/engine.py).
     """
 
     task: str

@@ -5,11 +5,14 @@ garble replies directly, with no worker: every reply of the wrong form, every wr
 must fail with a message, and a reply built from the reference's own answers must pass (so the tests can pass).
 
 Policy: right numbers delivered against the contract (another float dtype, a NumPy array, a Python number instead
-of a 0-d tensor, an input changed in place) pass with points_lost = engine.SLIP_COST (1) and a note.
+of a 0-d tensor, an input changed in place, numbers right to float32 only for float64 inputs) pass with points_lost =
+engine.SLIP_COST (1) and a note. A failure confined to a documented degenerate case (T = 1, steps = 1) passes with
+points_lost = engine.DEGENERATE_COST (2) and a message naming the case.
 """
 from __future__ import annotations
 
 import copy
+import dataclasses
 import math
 
 import pytest
@@ -23,6 +26,7 @@ from graders.tasks import tasks_of
 from graders.worker import encode_tensor, encode_value
 
 TASKS = tasks_of("ddpm_core")
+BEYOND = tasks_of("ddpm_beyond")
 
 
 def _calls(name: str, case) -> list[list[int]] | None:
@@ -31,6 +35,8 @@ def _calls(name: str, case) -> list[list[int]] | None:
         return [list(case.t)]
     if name == "sample_loop":
         return [[t] * case.shape[0] for t in reversed(range(case.T))]
+    if name == "ddim_step":
+        return [list(case.t)]
     return None
 
 
@@ -97,6 +103,116 @@ def test_right_numbers_against_the_contract_are_slips(q_plan, loss_plan):
                for c, i in zip(loss_plan.cases, loss_plan.inputs)]
     result = engine.judge(loss_plan, numbers)
     assert result.passed and result.points_lost == engine.SLIP_COST and ".item()" in result.notes[0]
+
+
+def _scaled(plan: engine.Plan, factor: float, dtype=torch.float64) -> list[dict]:
+    """Honest replies with the answers of the `dtype` cases multiplied by `factor`."""
+    return [_reply(encode_value(plan.truth(i).to(c.dtype) * (factor if c.dtype == dtype else 1)),
+                   _calls(plan.spec.name, c)) for i, c in enumerate(plan.cases)]
+
+
+@pytest.mark.parametrize("task", ["q_sample", "sample_loop"])
+def test_numbers_right_to_float32_only_for_float64_inputs_are_a_slip(task):
+    """Are float64 answers off by float32's rounding (1e-6 relative) a slip, one point off with the cause and fix
+    named, while one part in a thousand, or float32 rounding on top of a wrong float32 case, still fails?"""
+    plan = engine.plan(TASKS[task], "full")
+    result = engine.judge(plan, _scaled(plan, 1 + 1e-6))
+    assert result.passed and result.points_lost == engine.SLIP_COST == 1, result.message
+    assert result.notes[0].startswith(f"{task}'s result is accurate to float32 only for float64 inputs")
+    assert "compute in the inputs' dtype" in result.message and "right to float32 only" in result.message
+    assert engine.judge(plan, _scaled(plan, 1 + 1e-6, torch.float32)).points_lost == 0  # within float32's tolerance
+
+    result = engine.judge(plan, _scaled(plan, 1 + 1e-3))
+    assert not result.passed and result.status == "wrong" and result.points_lost == 0, result.message
+    replies = _scaled(plan, 1 + 1e-6)
+    i = next(i for i, c in enumerate(plan.cases) if c.dtype == torch.float32)
+    replies[i] = _reply(encode_value(plan.truth(i).to(torch.float32) + 0.1), _calls(task, plan.cases[i]))
+    _refused(engine.judge(plan, replies), "wrong")
+
+
+def _with_nan(plan: engine.Plan, i: int, example: int) -> list[dict]:
+    replies = _honest(plan)
+    truth = plan.truth(i).clone()
+    truth[example] = math.nan
+    replies[i] = _reply(encode_value(truth), _calls(plan.spec.name, plan.cases[i]))
+    return replies
+
+
+def test_nan_only_where_float32_cannot_take_the_step_is_the_precision_slip():
+    """Is NaN on a float64 case of ddim_step, at an example whose step float32 cannot take (η = 1, ᾱ_t ≈ 0), the
+    precision slip, judging every case after it, while NaN at any other example fails?"""
+    spec = BEYOND["ddim_step"]
+    plan = engine.plan(spec, "full")
+    i, example = next((i, spec.float32_fragile(c, plan.inputs[i])[0]) for i, c in enumerate(plan.cases)
+                      if spec.float32_fragile(c, plan.inputs[i]))
+    assert plan.cases[i].dtype == torch.float64 and plan.cases[i].param("η") == 1.0
+    result = engine.judge(plan, _with_nan(plan, i, example))
+    assert result.passed and result.points_lost == engine.SLIP_COST, result.message
+    assert result.cases_run == len(plan.cases) and "float32 only" in result.notes[0]
+
+    other = next(e for e in range(plan.cases[i].shape[0]) if e not in spec.float32_fragile(plan.cases[i], ()))
+    result = engine.judge(plan, _with_nan(plan, i, other))
+    _refused(result, "bad_output")
+    assert "NaN" in result.message
+
+
+# ---- documented degenerate cases --------------------------------------------------------------------------------
+
+def test_degenerate_cases_run_last():
+    """Do the documented degenerate cases (sample_loop's T = 1, the DDIM loops' steps = 1) run after all the others,
+    one in every seed's hidden cases?"""
+    for seed in (0, 1, 2020):
+        loop = engine.plan(TASKS["sample_loop"], "full", seed).cases
+        assert [c.T for c in loop].count(1) == 1 and loop[-1].T == 1
+        for task in ("ddim_sample", "sample_latent"):
+            cases = engine.plan(BEYOND[task], "full", seed).cases
+            assert [c.param("steps") for c in cases].count(1) == 1 and cases[-1].param("steps") == 1
+    assert all(c.T > 1 for c in engine.plan(TASKS["sample_loop"], "sanity").cases)
+
+
+@pytest.mark.parametrize("how", ["index_error", "wrong", "nan"])
+def test_a_failure_only_at_T_1_costs_the_stated_points(how):
+    """Does sample_loop failing only at T = 1 pass with DEGENERATE_COST off, its message naming T = 1 and what went
+    wrong there, never "shifted by one" (the diagnosis an IndexError would get on any other case)?"""
+    plan = engine.plan(TASKS["sample_loop"], "full")
+    replies = _honest(plan)
+    last = plan.cases[-1]
+    if how == "index_error":
+        replies[-1] = {"kind": "error", "error": {"type": "IndexError", "where": "",
+                                                  "message": "index 1 is out of bounds for dimension 0 with size 1"}}
+    else:
+        replies[-1] = _reply(encode_value(plan.truth(len(plan.cases) - 1) + (math.nan if how == "nan" else 0.5)),
+                             _calls("sample_loop", last))
+    result = engine.judge(plan, replies)
+    assert result.passed and result.points_lost == engine.DEGENERATE_COST == 2, result.message
+    assert result.message.startswith("sample_loop: fails only at the degenerate case T = 1 (one step")
+    assert {"index_error": "IndexError", "wrong": "max |error| 0.5", "nan": "NaN"}[how] in result.message
+    assert result.diagnosis is None and "shifted" not in result.message
+    assert result.failing_case == last.describe(False) and result.cases_failed == 1
+
+    replies[0] = _reply(encode_value(plan.truth(0) + 0.5), _calls("sample_loop", plan.cases[0]))
+    result = engine.judge(plan, replies)  # a regular case wrong as well: the task fails, as before
+    _refused(result, "wrong")
+    assert result.failing_case == plan.cases[0].describe(False)
+
+
+def test_a_slip_and_a_degenerate_failure_add_up():
+    """Do a precision slip and a failure at T = 1 cost SLIP_COST + DEGENERATE_COST, both named?"""
+    plan = engine.plan(TASKS["sample_loop"], "full")
+    replies = _scaled(plan, 1 + 1e-6)
+    replies[-1] = {"kind": "error", "error": {"type": "ValueError", "message": "need two steps", "where": ""}}
+    result = engine.judge(plan, replies)
+    assert result.passed and result.points_lost == engine.SLIP_COST + engine.DEGENERATE_COST == 3, result.message
+    assert "T = 1" in result.message and "accurate to float32 only" in result.message
+
+
+def test_each_answer_is_computed_once_per_plan(monkeypatch):
+    """Does a plan compute each case's expected answer once, however many submissions it judges?"""
+    plan = engine.plan(TASKS["q_sample"], "full")
+    replies, calls, truth = _honest(plan), [], plan.spec.truth
+    monkeypatch.setattr(plan, "spec", dataclasses.replace(plan.spec, truth=lambda c, i: calls.append(c) or truth(c, i)))
+    assert engine.judge(plan, replies).passed and engine.judge(plan, replies).passed
+    assert len(calls) == len(plan.cases)
 
 
 # ---- replies of the wrong form ----------------------------------------------------------------------------------

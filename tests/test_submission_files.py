@@ -6,7 +6,6 @@ links to the course's hidden seed, gradebook and config once landed, whole, in t
 from __future__ import annotations
 
 import os
-from pathlib import Path
 
 import pytest
 

@@ -88,6 +88,11 @@ def _loop_cases(level: str, seed: int) -> list[Case]:
     return cases
 
 
+def _loop_degenerate(case: Case) -> str | None:
+    """T = 1, the documented degenerate case of Algorithm 2."""
+    return "T = 1 (one step: x_0 straight from x_T, with no noise)" if case.T == 1 else None
+
+
 def _loop_inputs(case: Case):
     model = model_arg(kind="gaussian", T=case.T, alpha_bar=case.schedule.alpha_bar.tolist(), **GAUSSIAN)
     return model, case.randn(0), case.schedule.betas.clone(), case.randn(1, (case.T, *case.shape))
@@ -138,5 +143,5 @@ TASKS: dict[str, TaskSpec] = {spec.name: spec for spec in [
              shape_hint=_loss_shape_hint),
     TaskSpec("sample_loop", "sample_loop(model, x_T, betas, noises) -> x0", ("model", "x_T", "betas", "noises"),
              ALG2, 2, 8, _loop_cases, _loop_inputs, _loop_truth, _loop_wrong_args, lambda c: c.shape,
-             spy=_loop_spy, with_t=False),
+             spy=_loop_spy, degenerate=_loop_degenerate, with_t=False),
 ]}
