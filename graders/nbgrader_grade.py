@@ -21,8 +21,8 @@ nobody unless it gets full marks. A GradingFault (the canary, a sandbox killed f
 an engine error) makes the student *not graded*: the reason goes to the log and to NOT_GRADED/<student>/
 <assignment>.txt in the course folder, the gradebook keeps no score for a first grading (a regrade keeps the
 earlier grades), and the exception makes nbgrader drop the autograded copy and exit non-zero. A kernel that dies
-before replying is started again (KERNEL_STARTS tries); one that dies later leaves a note in the first cell it did
-not run, so the feedback says why the outputs stop there.
+before replying is started again (KERNEL_STARTS tries); one that dies later leaves a note in the cell it stopped at
+(or the next one that is not a test cell), so the feedback says why the outputs stop there.
 """
 from __future__ import annotations
 
@@ -80,9 +80,13 @@ class ConfinedExecute(Execute):
         self.confined_km = super().create_kernel_manager()
         return self.confined_km
 
+    def preprocess_cell(self, cell, resources, index):
+        self.running = index  # the cell a kernel that dies now dies in
+        return super().preprocess_cell(cell, resources, index)
+
     def _execute(self, nb, resources, km):
         for start in range(1, KERNEL_STARTS + 1):
-            self.confined_km = None
+            self.confined_km, self.running = None, 0
             try:
                 return super().preprocess(nb, resources, km)
             except (DeadKernelError, CellTimeoutError, RuntimeError, TimeoutError) as e:
@@ -95,20 +99,21 @@ class ConfinedExecute(Execute):
                     continue
                 self.log.warning("The notebook's kernel stopped (%s; %s); the grades come from the grading worker.",
                                  error, because)
-                _note_where_it_stopped(nb, because)
+                _note_where_it_stopped(nb, self.running, because)
                 return nb, resources
         return nb, resources
 
 
-def _note_where_it_stopped(nb: NotebookNode, because: str) -> None:
-    """A note in the first code cell after the last one the kernel ran: why it and the cells after it have no
-    output (cells tagged skip-execution never run, so they are passed over)."""
-    ran = [i for i, c in enumerate(nb.cells) if c.cell_type == "code" and c.get("execution_count")]
-    for cell in nb.cells[ran[-1] + 1 if ran else 0:]:
-        if cell.cell_type == "code" and "skip-execution" not in cell.metadata.get("tags", []):
+def _note_where_it_stopped(nb: NotebookNode, running: int, because: str) -> None:
+    """A note in the cell the kernel stopped at (`running`), or the first code cell after it that is neither a test
+    cell (their outputs become the verdicts) nor tagged skip-execution: why it and the cells after it have no
+    output."""
+    for cell in nb.cells[running:]:
+        tags = cell.metadata.get("tags", [])
+        if cell.cell_type == "code" and not notebook.is_test(cell) and "skip-execution" not in tags:
             cell.outputs.append(new_output(
                 "stream", name="stderr",
-                text=f"The notebook's kernel stopped before this cell ({because.splitlines()[0][:300]}), so this "
+                text=f"The notebook's kernel stopped at this cell ({because.splitlines()[0][:300]}), so this "
                      f"cell and the ones after it show no output. Your grade does not depend on it: the autograder "
                      f"called your functions in a sandbox of its own.\n"))
             return

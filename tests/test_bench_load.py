@@ -152,7 +152,10 @@ def test_new_samples_show_their_place_in_the_queue_and_a_progress_bar(url):
                 assert opened.answered and not opened.errors, opened.errors
             await first.set("$\\sigma_t^2$", "σ² = β̃", timeout=120)
             running = asyncio.create_task(first.set("seed", 11, timeout=120))
-            await asyncio.sleep(1.0)  # the first request is in the compute process by now
+            for _ in range(1200):  # until the first request is drawing (its bar shown): a fixed wait raced it
+                if first._run is not None and first._run.progress:
+                    break
+                await asyncio.sleep(0.05)
             queued = await second.set("seed", 12, timeout=120)
             return await running, queued
 

@@ -177,6 +177,6 @@ def test_a_kernel_that_dies_leaves_its_cause_in_the_log_and_a_note_in_the_feedba
     assert "the notebook's kernel ended (exit code 3)" in log, log[-3000:]
     graded = nbformat.read(course / "autograded" / "frank" / ASSIGNMENT / f"{ASSIGNMENT}.ipynb", as_version=4)
     notes = [(c.metadata.get("nbgrader", {}).get("grade_id"), o.text) for c in graded.cells if c.cell_type == "code"
-             for o in c.get("outputs", []) if "kernel stopped before this cell" in o.get("text", "")]
+             for o in c.get("outputs", []) if "kernel stopped at this cell" in o.get("text", "")]
     assert len(notes) == 1 and notes[0][0] == "q_sample", notes
     assert "exit code 3" in notes[0][1] and "Your grade does not depend on it" in notes[0][1]
