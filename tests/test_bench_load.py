@@ -148,7 +148,7 @@ def test_new_samples_show_their_place_in_the_queue_and_a_progress_bar(url):
         first, second = Session(url), Session(url)
         async with first, second:
             for s in (first, second):
-                opened = await s.open_url("sampling")
+                opened = await s.open_url("sampling", timeout=180)  # the first draws its default samples
                 assert opened.answered and not opened.errors, opened.errors
             await first.set("$\\sigma_t^2$", "σ² = β̃", timeout=120)
             running = asyncio.create_task(first.set("seed", 11, timeout=120))
