@@ -56,9 +56,9 @@ def check_canary(course: Path, assignment: str) -> None:
     GradingFault (graders/canary.py) unless each gets full marks."""
     from nbgrader.coursedir import CourseDirectory
 
-    from .canary import canary
+    from .canary import canary, read_source
     from .hidden_seed import HiddenCases
-    from .nbgrader_grade import grading_job, read_source
+    from .nbgrader_grade import grading_job
 
     config = course_config(course, None)
     coursedir = CourseDirectory(config=config)

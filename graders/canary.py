@@ -24,6 +24,15 @@ _passed: set[tuple] = set()
 _lock = threading.Lock()
 
 
+def read_source(source: Path) -> nbformat.NotebookNode:
+    """The instructor's notebook `source`; GradingFault if it cannot be read."""
+    try:
+        return nbformat.read(source, as_version=4)
+    except (OSError, ValueError) as e:
+        raise GradingFault(f"the canary, the instructor's solution {source}, cannot be read ({e}); nothing was "
+                           f"graded") from None
+
+
 def canary(source: Path, plans: list[Plan]) -> None:
     """Grade the instructor's notebook `source` on `plans`; GradingFault naming every check it does not pass."""
     try:
@@ -34,12 +43,7 @@ def canary(source: Path, plans: list[Plan]) -> None:
     with _lock:
         if key in _passed:
             return
-        try:
-            cells = notebook.worker_cells(nbformat.read(source, as_version=4))
-        except (OSError, ValueError) as e:
-            raise GradingFault(f"the canary, the instructor's solution {source}, cannot be read ({e}); "
-                               f"nothing was graded") from None
-        graded = runner.grade_cells(cells, plans)
+        graded = runner.grade_cells(notebook.worker_cells(read_source(source)), plans)
         short = [r for r in graded.results.values() if not r.passed or r.points_lost]
         if short:
             first = short[0].message.splitlines()[0] if short[0].message else short[0].status

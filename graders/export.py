@@ -14,7 +14,7 @@ from pathlib import Path
 from nbgrader.coursedir import CourseDirectory
 from nbgrader.plugins import CsvExportPlugin
 
-from .faults import NOT_GRADED
+from .faults import not_graded_record
 
 
 class CourseCsvExport(CsvExportPlugin):
@@ -23,12 +23,12 @@ class CourseCsvExport(CsvExportPlugin):
     def export(self, gradebook) -> None:
         super().export(gradebook)
         dest = Path(self.to or "grades.csv")
-        records = Path(CourseDirectory(parent=self).root) / NOT_GRADED
+        course = CourseDirectory(parent=self).root
         with open(dest, newline="") as f:
             rows = list(csv.DictReader(f))
         fields = list(rows[0]) if rows else []
         for row in rows:
-            record = records / row["student_id"] / f"{row['assignment']}.txt"
+            record = not_graded_record(course, row["student_id"], row["assignment"])
             row["not_graded"] = record.read_text().strip() if record.is_file() else ""
             if row["not_graded"]:
                 row["raw_score"] = row["late_submission_penalty"] = row["score"] = ""

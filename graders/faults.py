@@ -7,8 +7,15 @@ graders/autograde.py, graders/compare/). Nothing is scored for that student, so 
 """
 from __future__ import annotations
 
+from pathlib import Path
+
 NOT_GRADED = "not_graded"  # the course folder's record of students not graded, and why: <student>/<assignment>.txt
 
 
 class GradingFault(RuntimeError):
     """The grading could not be done for a reason that is not the submission's; str(fault) says why."""
+
+
+def not_graded_record(course: Path, student: str, assignment: str) -> Path:
+    """Where the course folder keeps why `student`'s `assignment` was not graded (absent once it is)."""
+    return Path(course) / NOT_GRADED / student / f"{assignment}.txt"

@@ -18,7 +18,7 @@ slip are taken once per task, in its hidden cell.
 Faults of the grading machinery are never a grade (graders/faults.py). Before its first student of an assignment,
 ConfinedExecute grades the instructor's solution from the course's source/ folder (graders/canary.py) and grades
 nobody unless it gets full marks. A GradingFault (the canary, a sandbox killed from outside, no sandbox user free,
-an engine error) makes the student *not graded*: the reason goes to the log and to NOT_GRADED/<student>/
+an engine error) makes the student *not graded*: the reason goes to the log and to not_graded/<student>/
 <assignment>.txt in the course folder, the gradebook keeps no score for a first grading (a regrade keeps the
 earlier grades), and the exception makes nbgrader drop the autograded copy and exit non-zero. A kernel that dies
 before replying is started again (KERNEL_STARTS tries); one that dies later leaves a note in the cell it stopped at
@@ -29,7 +29,6 @@ from __future__ import annotations
 from concurrent.futures import Future, ThreadPoolExecutor
 from pathlib import Path
 
-import nbformat
 from nbclient.exceptions import CellTimeoutError, DeadKernelError
 from nbformat import NotebookNode
 from nbformat.v4 import new_output
@@ -40,8 +39,9 @@ from traitlets import Bool
 
 from . import engine, notebook, runner
 from .canary import canary as grade_canary
+from .canary import read_source
 from .confine import NOT_ISOLATED
-from .faults import NOT_GRADED, GradingFault
+from .faults import GradingFault, not_graded_record
 from .hidden_seed import HiddenCases
 from .kernel import ConfinedKernelManager
 from .results import CheckResult
@@ -125,20 +125,12 @@ def source_notebook(preprocessor, assignment: str, name: str) -> Path:
     return Path(coursedir.format_path(coursedir.source_directory, ".", assignment)) / f"{name}.ipynb"
 
 
-def read_source(path: Path) -> NotebookNode:
-    try:
-        return nbformat.read(path, as_version=4)
-    except (OSError, ValueError) as e:
-        raise GradingFault(f"the canary, the instructor's solution {path}, cannot be read ({e}); nothing was "
-                           f"graded") from None
-
-
 def not_graded(preprocessor, resources, fault: GradingFault) -> None:
     """Record the student as not graded because of `fault` (see the module doc), then raise it for nbgrader."""
     info = resources["nbgrader"]
     student, assignment = info["student"], info["assignment"]
     preprocessor.log.error("NOT GRADED: %s, %s: %s", student, assignment, fault)
-    record = Path(CourseDirectory(parent=preprocessor).root) / NOT_GRADED / student / f"{assignment}.txt"
+    record = not_graded_record(CourseDirectory(parent=preprocessor).root, student, assignment)
     record.parent.mkdir(parents=True, exist_ok=True)
     record.write_text(f"{fault}\n")
     with Gradebook(info["db_url"]) as gb:
@@ -175,8 +167,8 @@ def _left_out(preprocessor, nb: NotebookNode, resources) -> None:
 def clear_not_graded(preprocessor, resources) -> None:
     """Forget an earlier not-graded record of this student's assignment, now that it has a grade."""
     info = resources["nbgrader"]
-    record = Path(CourseDirectory(parent=preprocessor).root) / NOT_GRADED / info["student"] / f"{info['assignment']}.txt"
-    record.unlink(missing_ok=True)
+    not_graded_record(CourseDirectory(parent=preprocessor).root, info["student"], info["assignment"]).unlink(
+        missing_ok=True)
 
 
 def test_cells(nb: NotebookNode, tasks) -> dict[int, tuple[str, str] | None]:

@@ -18,7 +18,7 @@ import os
 import stat
 from pathlib import Path
 
-from .faults import NOT_GRADED
+from .faults import not_graded_record
 
 MAX_FILE_MIB = 16
 REFUSED = "refused"
@@ -71,7 +71,7 @@ def refuse_unsafe_files(assignment=None, student=None, notebooks=(), **_) -> Non
         (course / REFUSED / student_id / f"{assignment_id}.txt").write_text("\n".join(lines) + "\n")
         notebooks_refused = [ln for ln in lines if ln.split(":")[0].endswith(".ipynb")]
         if notebooks_refused:
-            record = course / NOT_GRADED / student_id / f"{assignment_id}.txt"
+            record = not_graded_record(course, student_id, assignment_id)
             record.parent.mkdir(parents=True, exist_ok=True)
             record.write_text(f"the notebook handed in was refused ({'; '.join(notebooks_refused)}): hand in the "
                               f"notebook itself\n")
