@@ -430,8 +430,13 @@ def judge(plan: Plan, replies: list[Any], stopped: tuple[str, str] | None = None
     ended_early = len(outcomes) < len(plan.cases) and all(o.status in ("passed", "wrong") or o.float32_only
                                                           for o in outcomes)
     if ended_early:
-        status, why = stopped or ("timeout", f"{spec.name} used more than {UNIT_TIME_LIMIT_S:g} s over the first "
-                                             f"{len(outcomes)} cases; a correct version takes well under a second.")
+        # The worker ends a check early only when its time is up; sooner, the submission changed what it was asked.
+        skipped = ("error", f"{spec.name} answered only the first {len(outcomes)} of {len(plan.cases)} cases, in "
+                            f"{runtime_s:.1f} s of the {UNIT_TIME_LIMIT_S:g} s allowed: the code it ran skipped the "
+                            f"rest of the grader's cases.")
+        timed_out = ("timeout", f"{spec.name} used more than {UNIT_TIME_LIMIT_S:g} s over the first {len(outcomes)} "
+                                f"cases; a correct version takes well under a second.")
+        status, why = stopped or (timed_out if runtime_s >= UNIT_TIME_LIMIT_S else skipped)
         i = len(outcomes)
         outcomes.append(_Outcome(plan.cases[i], plan.inputs[i], status=status, problem=why))
 

@@ -59,7 +59,8 @@ MAX_ITEMS_PER_CHECK = 1_000_000
 WORKER_FILES = ("__init__.py", "worker.py", "stand_ins.py")
 # Code that already does the tasks, hidden from the worker's Python environment wherever it is installed, so that no
 # route (a helper, a decorator, importlib, exec) can import it: the lab's own packages (were they pip-installed) and
-# the diffusion libraries. Not mounted at all: the repository (reference/, graders/ but the worker's kit).
+# the diffusion libraries. Not mounted at all: the repository (reference/, graders/ but the worker's kit). The kit holds
+# the blocker as `reference` too, so that importing the lab's reference says why it fails, not only that it is absent.
 FORBIDDEN = ("reference", "graders", "diffusers", "denoising_diffusion_pytorch", "improved_diffusion",
              "guided_diffusion", "k_diffusion")
 BLOCKER = "forbidden.py"  # in the kit: stands in each forbidden package's place
@@ -98,8 +99,9 @@ def worker_kit() -> Path:
     (kit / "graders").mkdir()
     for name in WORKER_FILES:
         shutil.copyfile(Path(__file__).with_name(name), kit / "graders" / name)
-    (kit / BLOCKER).write_text(BLOCKED)
-    for path in (kit, kit / BLOCKER, kit / "graders", *(kit / "graders").iterdir()):
+    for blocker in (kit / BLOCKER, kit / "reference.py"):
+        blocker.write_text(BLOCKED)
+    for path in (kit, kit / BLOCKER, kit / "reference.py", kit / "graders", *(kit / "graders").iterdir()):
         path.chmod(0o755 if path.is_dir() else 0o644)
     return kit
 

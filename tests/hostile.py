@@ -33,6 +33,8 @@ from __future__ import annotations
 
 import functools
 import hashlib
+import importlib
+import importlib.util
 import json
 import os
 import re
@@ -48,7 +50,8 @@ import nbformat
 import pytest
 
 from course import ASSIGNMENT, ROOT, cell_scores, new_course, solution_sources, write_submission
-from graders import engine
+from graders import engine, notebook, worker
+from graders.checks import run_check
 from graders.cases import PUBLIC_SEED
 from graders.confine import BASE_UID, isolation_problem
 from graders.sandbox_users import USERS_PER_POOL
@@ -68,7 +71,9 @@ __all__ = ["template", "graded", "ta_run", "pytest_generate_tests", "test_batch_
            "test_no_sandbox_process_outlives_the_batch", "test_no_marker_appears_later",
            "test_secret_seed_never_reaches_a_student", "test_course_files_behind_a_link_stay_private",
            "test_fork_bomb_stopped_by_process_limit", "test_hidden_seed_file_kept",
-           "test_ta_tool_agrees_on_honest_and_victims", "test_ta_tool_fails_the_attacked_task"]
+           "test_ta_tool_agrees_on_honest_and_victims", "test_ta_tool_fails_the_attacked_task",
+           "test_forbidden_solutions_pass_where_the_libraries_can_be_imported",
+           "test_forbidden_libraries_fail_on_their_import"]
 
 confined = pytest.mark.skipif(os.geteuid() != 0 or isolation_problem() is not None,
                               reason=f"hostile notebooks need a working sandbox run as root "
@@ -992,6 +997,13 @@ def task_scores(course: Path, student: str, assignment: str = ASSIGNMENT) -> dic
     return {task: scores[f"test_{task}_sanity"] + scores[f"test_{task}_hidden"] for task in tasks_of(assignment)}
 
 
+def verdict(course: Path, student: str, grade_id: str, assignment: str = ASSIGNMENT) -> str:
+    """What the autograded test cell `grade_id` of the student's notebook says (its output's text)."""
+    nb = nbformat.read(course / "autograded" / student / assignment / f"{assignment}.ipynb", as_version=4)
+    cell = next(c for c in nb.cells if c.metadata.get("nbgrader", {}).get("grade_id") == grade_id)
+    return "\n".join(o.get("evalue", "") + o.get("text", "") for o in cell.outputs)
+
+
 def cell_outputs(course: Path, student: str, assignment: str = ASSIGNMENT) -> str:
     """Every output text of the student's autograded notebook, joined."""
     nb = nbformat.read(course / "autograded" / student / assignment / f"{assignment}.ipynb", as_version=4)
@@ -1053,9 +1065,11 @@ def ta_run(graded, tmp_path_factory) -> TARun:
 
 
 def pytest_generate_tests(metafunc):
-    """`attack`: each of the bank's ATTACKS, named by its student."""
-    if "attack" in metafunc.fixturenames:
-        metafunc.parametrize("attack", metafunc.module.ATTACKS, ids=lambda attack: attack.student)
+    """`attack`: each of the bank's ATTACKS; `forbidden`: each of its FORBIDDEN_ATTACKS (also among ATTACKS, solutions
+    written on reference/ or diffusers); both named by the student."""
+    for name, listed in (("attack", "ATTACKS"), ("forbidden", "FORBIDDEN_ATTACKS")):
+        if name in metafunc.fixturenames:
+            metafunc.parametrize(name, getattr(metafunc.module, listed), ids=lambda attack: attack.student)
 
 
 @confined
@@ -1185,3 +1199,32 @@ def test_ta_tool_fails_the_attacked_task(ta_run, attack):
     for task, result in results.items():
         lost = attack.ploy.loses_all or task in attack.tasks
         assert result["passed"] != lost, (attack.student, task, result["message"])
+
+
+@pytest.mark.skipif(importlib.util.find_spec("diffusers") is None, reason="diffusers is not installed")
+def test_forbidden_solutions_pass_where_the_libraries_can_be_imported(forbidden, template):
+    """Run unconfined in this process (where diffusers and reference/ import) through the same worker.call, does every
+    task written on them pass its hidden check, a reading of the function's code seeing nothing? Then it is the
+    sandbox that stops them."""
+    importlib.import_module("diffusers.schedulers.scheduling_ddim")  # the first import takes longer than a call may
+    lab, release, solutions = template
+    sources = {task: substitute(code, forbidden, lab) for task, code in forbidden.sources().items()}
+    nb = nbformat.from_dict(release)
+    for cell in nb.cells:
+        cell.source = {**solutions, **sources}.get(cell.metadata.get("nbgrader", {}).get("grade_id"), cell.source)
+    namespace, notes = worker.load(notebook.worker_cells(nb))
+    assert not notes, notes
+    for task in forbidden.tasks:
+        assert not worker.static_touches(namespace[task]), task
+        result = run_check(task, namespace[task], "full", forbidden.assignment)
+        assert result.passed and not result.points_lost, result.message
+
+
+@confined
+def test_forbidden_libraries_fail_on_their_import(forbidden, graded, ta_run):
+    """In the sandbox, does every such task fail on the import itself (the package replaced by a module raising
+    ImportError that names it), in the autograded notebook and the TA tool alike, whatever the route?"""
+    for task in forbidden.tasks:
+        for message in (verdict(graded.course, forbidden.student, f"test_{task}_hidden", graded.assignment),
+                        ta_run.results[forbidden.student][task]["message"]):
+            assert "is not available to graded code" in message, (task, message)

@@ -20,20 +20,14 @@ we are root, but for the control, which runs unconfined code that only imports.
 """
 from __future__ import annotations
 
-import importlib
-import importlib.util
-
-import nbformat
 import pytest
 
 from course import run_nbgrader
-from graders import notebook, worker
-from graders.checks import run_check
 from graders.runner import SUBMISSION_BUDGET_S
 from hostile import *  # noqa: F403 - the fixtures and the checks every bank runs (hostile.__all__)
 from hostile import (DETACHED, EXIT, EXIT_TOP, FORGE, FORGE_TOP, HANG, KILL, KILL_TOP, LIAR_TENSOR, LIMITS, LINKS, LOCK,
                      LOOKUP, PATCH_BUILTINS, PATCH_CHECKS, PIPES, SEED, SHADOW, SHADOW_LAUNCHER, STEAL, TAMPER_TESTS,
-                     WRITE_OUTSIDE, Bank, Ploy, cell_outputs, confined, substitute)
+                     WRITE_OUTSIDE, Bank, Ploy, cell_outputs, confined, verdict)
 
 pytestmark = [pytest.mark.slow, pytest.mark.exclusive]
 
@@ -421,46 +415,6 @@ def feedback(graded):
     return graded.course / "feedback"
 
 
-def verdict(course, student: str, grade_id: str) -> str:
-    """What the autograded test cell `grade_id` of the student's notebook says (its output's text)."""
-    nb = nbformat.read(course / "autograded" / student / ASSIGNMENT / f"{ASSIGNMENT}.ipynb", as_version=4)
-    cell = next(c for c in nb.cells if c.metadata.get("nbgrader", {}).get("grade_id") == grade_id)
-    return "\n".join(o.get("evalue", "") + o.get("text", "") for o in cell.outputs)
-
-
-# ---- forbidden libraries ---------------------------------------------------------------------------------------------
-
-@pytest.mark.skipif(importlib.util.find_spec("diffusers") is None, reason="diffusers is not installed")
-@pytest.mark.parametrize("forbidden", FORBIDDEN_ATTACKS, ids=lambda attack: attack.student)
-def test_forbidden_solutions_pass_where_the_libraries_can_be_imported(forbidden, template):
-    """Run unconfined in this process (where diffusers and reference/ import) through the same worker.call, does every
-    task written on them pass its hidden check, a reading of the function's code seeing nothing? Then it is the
-    sandbox that stops them."""
-    importlib.import_module("diffusers.schedulers.scheduling_ddim")  # the first import takes longer than a call may
-    lab, release, solutions = template
-    sources = {task: substitute(code, forbidden, lab) for task, code in forbidden.sources().items()}
-    nb = nbformat.from_dict(release)
-    for cell in nb.cells:
-        cell.source = {**solutions, **sources}.get(cell.metadata.get("nbgrader", {}).get("grade_id"), cell.source)
-    namespace, notes = worker.load(notebook.worker_cells(nb))
-    assert not notes, notes
-    for task in forbidden.tasks:
-        assert not worker.static_touches(namespace[task]), task
-        result = run_check(task, namespace[task], "full", ASSIGNMENT)
-        assert result.passed and not result.points_lost, result.message
-
-
-@confined
-@pytest.mark.parametrize("forbidden", FORBIDDEN_ATTACKS, ids=lambda attack: attack.student)
-def test_forbidden_libraries_fail_on_their_import(forbidden, graded, ta_run):
-    """In the sandbox, does every such task fail on the import itself (diffusers replaced by a module raising
-    ImportError, reference/ absent), in the autograded notebook and the TA tool alike, whatever the route?"""
-    for task in forbidden.tasks:
-        for message in (verdict(graded.course, forbidden.student, f"test_{task}_hidden"),
-                        ta_run.results[forbidden.student][task]["message"]):
-            assert "Error" in message and ("diffusers" in message or "reference" in message), (task, message)
-
-
 # ---- course files behind links ---------------------------------------------------------------------------------------
 
 @confined
@@ -499,6 +453,6 @@ def test_a_stalling_submission_is_held_to_its_grading_budget(graded, ta_run):
     """Does the notebook whose two functions block SIGALRM and sleep forever end at its grading budget under
     autograde (its feedback saying so), and within its two checks' deadlines under the TA tool?"""
     stall = graded.of(STALL)
-    assert "grading time" in verdict(graded.course, stall.student, "test_sample_latent_hidden")
+    assert "grading time" in verdict(graded.course, stall.student, "test_sample_latent_hidden", ASSIGNMENT)
     assert "grading time" not in cell_outputs(graded.course, "honest", ASSIGNMENT)
     assert ta_run.runtimes[stall.student] < SUBMISSION_BUDGET_S, ta_run.runtimes[stall.student]

@@ -80,6 +80,19 @@ def test_the_references_answers_pass(task, level):
     assert result.cases_run == len(plan.cases) and result.max_abs_error < 1e-5  # float32 rounding only
 
 
+def test_right_answers_to_only_some_cases_fail_as_a_timeout_only_when_the_time_was_up(q_plan):
+    """A worker ends a check early only when its time is up. Right answers to only the first cases, in a fraction of
+    that time, mean the submission skipped the rest (it rewrote the grader's job): do they fail as an error that says
+    so, and as a timeout only once the time was really spent?"""
+    first = _honest(q_plan)[:1]
+    skipped = engine.judge(q_plan, first, runtime_s=0.5)
+    _refused(skipped)
+    assert f"answered only the first 1 of {len(q_plan.cases)} cases" in skipped.message
+    timed_out = engine.judge(q_plan, first, runtime_s=engine.UNIT_TIME_LIMIT_S + 0.1)
+    _refused(timed_out, "timeout")
+    assert f"used more than {engine.UNIT_TIME_LIMIT_S:g} s" in timed_out.message
+
+
 def test_right_numbers_against_the_contract_are_slips(q_plan, loss_plan):
     """Do right numbers in float64 for float32 inputs, as an ndarray, as a Python number or with an input changed
     in place pass with SLIP_COST points off, one note each, never more than SLIP_COST in all?"""
@@ -377,12 +390,6 @@ def test_replies_cut_short_by_an_exit_are_exit(q_plan, kept):
     result = engine.judge(q_plan, _honest(q_plan)[:kept], stopped=("exit", why))
     _refused(result, "exit")
     assert why in result.message and result.cases_run == kept + 1
-
-
-def test_replies_cut_short_without_a_reason_are_a_timeout(q_plan):
-    """Does a run that sent fewer replies than cases, with no reason given, fail as a timeout?"""
-    result = engine.judge(q_plan, _honest(q_plan)[:1])
-    _refused(result, "timeout")
 
 
 @pytest.mark.parametrize("kind", ["error", "timeout", "memory", "exit"])

@@ -59,13 +59,17 @@ def _graded(assignment: str, module: str):
 
 
 @pytest.mark.parametrize("assignment", ["ddpm_core", "ddpm_beyond"])
-def test_every_route_to_diffusers_fails_and_the_same_code_without_it_passes(assignment):
-    """Does every task reaching diffusers (through a helper, a decorator, importlib, exec or __import__) fail with
-    the import's error, while the same wrappers importing math pass all of them?"""
+def test_every_route_to_a_forbidden_package_fails_and_the_same_code_without_it_passes(assignment):
+    """Does every task reaching diffusers or the lab's own reference (through a helper, a decorator, importlib, exec
+    or __import__) fail, named by the integrity rule where the code shows the import and by the blocker's error
+    where it does not, while the same wrappers importing math pass all of them?"""
     control = _graded(assignment, "math")
     for (task, _), result in control.results.items():
         assert result.passed, result.message
-    reached = _graded(assignment, "diffusers")
-    for (task, _), result in reached.results.items():
-        assert not result.passed, f"{task}: {result.message}"
-        assert "diffusers" in result.message, result.message
+    for module in ("diffusers", "reference"):
+        reached = _graded(assignment, module)
+        for (task, _), result in reached.results.items():
+            assert not result.passed, f"{module}, {task}: {result.message}"
+            said = (f"{module} is not available to graded code", f"integrity — your solution uses code that already "
+                    f"does this task ('{module}')")
+            assert any(words in result.message for words in said), result.message
