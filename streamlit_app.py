@@ -4,13 +4,18 @@ import os
 import streamlit as st
 import torch
 
-from lab_app import admission, warmup
+from lab_app import admission, course_mode, warmup
 from lab_app.compute.host import limit_malloc_arenas
 from reference import device_name
 
 
 def run() -> None:
     st.set_page_config(page_title="DDPM Lab", page_icon="🌫️", layout="wide")
+    try:
+        course_mode.open_assignments()  # a misspelt assignment must not leave its answers on show (README)
+    except ValueError as e:
+        st.error(str(e))
+        st.stop()
     # The lab's models are small and every student session computes in its own thread: one torch thread each keeps
     # OpenMP workers from spinning against each other (12× faster sampling on a busy 2-core machine; README "The lab").
     torch.set_num_threads(int(os.environ.get("DDPM_LAB_THREADS", "1")))

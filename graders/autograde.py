@@ -16,22 +16,30 @@ cluster; nothing to do on one machine), and the gradebook. The gradebook is SQLi
 workers' writes queue on SQLite's lock (each write is a short transaction; a writer waits up to SQLITE_WAIT_S);
 across machines SQLite cannot be shared safely, so with --scheduler this refuses SQLite and asks for PostgreSQL
 (--db, or c.CourseDirectory.db_url).
+
+A cluster cannot pay for itself when only one student can be graded at a time (one student, as when regrading one,
+or --workers 1): its worker processes start and import the grading stack before the first grade. Then, without
+--scheduler, the students are graded one after another in this process, with the same canary check first, the same
+Autograde and the same not-graded reporting; what is lost is a retry on a fresh worker after a crash.
 """
+
 from __future__ import annotations
 
 import argparse
+import contextlib
 import os
 import socket
 import sys
 import time
 import warnings
 from pathlib import Path
+from typing import Iterator
 
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import SAWarning
 
 from .cluster import Failed, dask_client, per_student
-from .faults import GradingFault
+from .faults import GradingFault, not_graded_record
 
 SQLITE_WAIT_S = 600
 CONFIG = "nbgrader_config.py"
@@ -84,6 +92,28 @@ def autograde_student(course: str, assignment: str, student: str, db_url: str) -
             "worker": f"{socket.gethostname()}:{os.getpid()}"}
 
 
+def one_by_one(jobs: dict[str, tuple]) -> Iterator[tuple[str, dict | Failed]]:
+    """(student, autograde_student(*jobs[student]) or Failed), graded one after another in this process: what
+    cluster.per_student yields, without a cluster (see the module doc)."""
+    for student, job in jobs.items():
+        try:
+            yield student, autograde_student(*job)
+        except Exception as e:  # as a Dask task's exception would come back: the batch goes on
+            yield student, Failed(f"{type(e).__name__}: {str(e).strip()[:2000]}")
+
+
+def why_not_graded(course: Path, assignment: str, student: str, outcome: dict) -> str:
+    """Why nbgrader did not grade `student`: its NOT GRADED lines, else the not-graded record (an unreadable
+    notebook), else the end of its log."""
+    said = [ln for ln in outcome["log"].splitlines() if "NOT GRADED:" in ln]
+    record = not_graded_record(course, student, assignment)
+    if said:
+        return "\n".join(said)
+    if record.is_file():
+        return record.read_text().strip()
+    return f"{outcome['log'].strip()}\n{outcome['error'].strip().splitlines()[-1]}"
+
+
 def gradebook_url(course: Path, db_url: str | None, scheduler: str | None) -> str:
     """The gradebook every worker writes to: --db, else the course's; SQLite only on one machine (see the doc)."""
     from nbgrader.coursedir import CourseDirectory
@@ -122,8 +152,8 @@ def check_course(course: Path, assignment: str, db_url: str, students: list[str]
     return list(dict.fromkeys(students))
 
 
-def parser() -> argparse.ArgumentParser:
-    p = argparse.ArgumentParser(prog="python -m graders.autograde", description=__doc__.split("\n\n")[0])
+def parser(prog: str = "python -m graders.autograde") -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(prog=prog, description=__doc__.split("\n\n")[0])
     p.add_argument("assignment", help="the assignment to autograde, e.g. ddpm_core")
     p.add_argument("--course", type=Path, help=f"the course folder, holding {CONFIG} (default: the current folder if "
                                                 f"it holds one, else assignments/)")
@@ -138,10 +168,10 @@ def parser() -> argparse.ArgumentParser:
     return p
 
 
-def main(argv: list[str] | None = None) -> int:
-    args = parser().parse_args(argv)
+def main(argv: list[str] | None = None, prog: str = "python -m graders.autograde") -> int:
+    args = parser(prog).parse_args(argv)
     if args.workers < 1:
-        parser().error(f"--workers must be at least 1; got {args.workers}")
+        parser(prog).error(f"--workers must be at least 1; got {args.workers}")
     course = (args.course or (Path(".") if Path(CONFIG).is_file() else Path("assignments"))).resolve()
     try:
         if not (course / CONFIG).is_file():
@@ -151,15 +181,16 @@ def main(argv: list[str] | None = None) -> int:
         check_canary(course, args.assignment)
         start = time.perf_counter()
         failed: dict[str, str] = {}
-        with dask_client(args.scheduler, args.workers) as client:
-            jobs = {s: (str(course), args.assignment, s, db_url) for s in students}
-            for student, outcome in per_student(client, autograde_student, jobs, not args.no_progress, "autograde"):
+        here = args.scheduler is None and min(args.workers, len(students)) == 1
+        jobs = {s: (str(course), args.assignment, s, db_url) for s in students}
+        with contextlib.nullcontext() if here else dask_client(args.scheduler, args.workers) as client:
+            outcomes = one_by_one(jobs) if here else per_student(client, autograde_student, jobs,
+                                                                 not args.no_progress, "autograde")
+            for student, outcome in outcomes:
                 if isinstance(outcome, Failed):
                     failed[student] = outcome.reason
                 elif not outcome["success"]:
-                    said = [ln for ln in outcome["log"].splitlines() if "NOT GRADED:" in ln]
-                    failed[student] = "\n".join(said) or (f"{outcome['log'].strip()}\n"
-                                                          f"{outcome['error'].strip().splitlines()[-1]}")
+                    failed[student] = why_not_graded(course, args.assignment, student, outcome)
     except (ValueError, ConnectionError) as e:
         print(f"error: {e}", file=sys.stderr)
         return 2
@@ -170,7 +201,7 @@ def main(argv: list[str] | None = None) -> int:
     for student, why in sorted(failed.items()):
         print(f"\n--- {student}: not graded ---\n{why[-3000:]}", file=sys.stderr)
     print(f"{len(students) - len(failed)} of {len(students)} students autograded in {seconds:.1f} s "
-          f"({'a LocalCluster of ' + str(args.workers) if not args.scheduler else args.scheduler}); gradebook: "
+          f"({'in this process' if here else args.scheduler or f'a LocalCluster of {args.workers}'}); gradebook: "
           f"{make_url(db_url).render_as_string(hide_password=True)}"
           + (f"; not graded: {', '.join(sorted(failed))}" if failed else ""))
     return 1 if failed else 0

@@ -42,7 +42,7 @@ def run_plan(plan: engine.Plan, fn: Callable | None) -> CheckResult:
     for args in plan.wire:
         if time.perf_counter() - start > engine.UNIT_TIME_LIMIT_S:
             break
-        replies.append(worker.call(fn, args, engine.CALL_TIME_LIMIT_S))
+        replies.append(worker.call(fn, args, engine.CALL_TIME_LIMIT_S, list(plan.spec.upstream)))
         if replies[-1]["kind"] != "ok":
             break  # a raise, a timeout, an exit: the judge reads no further, so the next cases need not run
     stderr = io.StringIO()

@@ -87,11 +87,17 @@ class Mounts:
 
 
 def python_roots() -> list[Path]:
-    """The folders the running Python lives in (the venv and its base installation), outermost only."""
-    roots = sorted({Path(p).resolve() for p in (sys.prefix, sys.base_prefix, sys.exec_prefix, sys.base_exec_prefix)})
+    """The folders the running Python lives in (the venv and its base installation, and any other site-packages a
+    .pth file puts on sys.path, such as a shared library layer of an image), outermost only."""
+    prefixes = {Path(p).resolve() for p in (sys.prefix, sys.base_prefix, sys.exec_prefix, sys.base_exec_prefix)}
+    sites = {Path(p).resolve() for p in sys.path if p and Path(p).name in ("site-packages", "dist-packages")}
+    roots = sorted(prefixes | {s for s in sites if s.is_dir()})
     kept = [r for r in roots if not any(o != r and o in r.parents for o in roots)]
+    # An installed lab (pip install .) lives in the environment's site-packages, which holds no course files; a
+    # checkout inside the environment would expose its assignments/source/ (the solutions) and the hidden seed.
+    installed_lab = ROOT in {Path(sysconfig.get_path(p)).resolve() for p in ("purelib", "platlib")}
     for r in kept:
-        if r == ROOT or r in ROOT.parents:
+        if not installed_lab and (r == ROOT or r in ROOT.parents):
             raise RuntimeError(f"the Python environment {r} contains the course repository {ROOT}; sandboxing it "
                                f"would expose the course: use a virtual environment (python3 -m venv .venv)")
     return kept

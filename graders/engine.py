@@ -9,8 +9,9 @@ The student's function runs elsewhere (graders/worker.py, confined by graders/ru
 kernel for the notebook's sanity cells); what comes back is only data, which `judge` reads as untrusted: it
 rebuilds ordinary float64 tensors from the numbers and compares them here with answers computed here.
 
-A failure message says what was checked, the smallest failing case, the measured difference and, where a known
-wrong formula (graders/diagnoses.py) reproduces the output, the mistake.
+A failure message says what was checked, the smallest failing case, the measured difference and, where exactly
+one known wrong formula (graders/diagnoses/) reproduces the output, the mistake; where the task's own code is right
+given the wrong outputs of the student's own earlier function it calls (TaskSpec.blame), that function to fix first.
 
 Contract slips: numbers that are right but come back in another float dtype (float64 for float32 inputs, the
 usual result of indexing a float64 schedule), as a NumPy array or a Python number, or with an input changed in
@@ -37,10 +38,12 @@ import torch
 from .cases import PUBLIC_SEED, Case, tolerance
 from .diagnoses import DIAGNOSES, WRONG
 from .results import CheckResult
+from .upstream import UpstreamLog, read_log
 from .worker import FLOAT_DTYPES, decode_tensor, encode_tensor
 
 SLIP_COST = 1  # points a task loses, at most, for right numbers delivered against the contract
 DEGENERATE_COST = 2  # points a task loses for failing only its documented degenerate cases
+DISTINCT_FIT = 0.01  # a second known mistake this close to the output (in 3 tolerances) leaves the story untold
 CALL_TIME_LIMIT_S = 5.0  # per call of the student's function
 UNIT_TIME_LIMIT_S = 20.0  # per check (all cases of one task at one level)
 KINDS = ("ok", "error", "timeout", "memory", "exit", "missing", "integrity")
@@ -67,6 +70,11 @@ class TaskSpec:
     float32_fragile(case, inputs) -> the examples (indices) of a case whose answer float32 arithmetic cannot give
         (a root of a difference smaller than float32's rounding): a float64 case's output may be NaN or anything
         there and still count as right to float32.
+    upstream: the student's own functions of earlier tasks that this task's code may call; the worker records
+        their calls (graders/upstream.py).
+    blame(case, inputs, log, output) -> the diagnosis key naming the upstream function to fix first, if the log
+        shows that function wrong and this task's output exactly what its own formula gives on that function's
+        outputs.
     """
 
     name: str
@@ -87,6 +95,8 @@ class TaskSpec:
     float32_fragile: Callable[[Case, tuple], list[int]] = lambda case, inputs: []
     tol_factor: float = 1.0
     with_t: bool = True
+    upstream: tuple[str, ...] = ()
+    blame: Callable[[Case, tuple, UpstreamLog, torch.Tensor], str | None] = lambda case, inputs, log, output: None
 
     @property
     def points(self) -> int:
@@ -117,7 +127,8 @@ class Plan:
     def unit(self) -> dict:
         """This check as one unit of a worker job (graders/worker.py)."""
         return {"task": self.spec.name, "level": self.level, "function": self.spec.name, "calls": self.wire,
-                "call_time_limit": CALL_TIME_LIMIT_S, "unit_time_limit": UNIT_TIME_LIMIT_S}
+                "call_time_limit": CALL_TIME_LIMIT_S, "unit_time_limit": UNIT_TIME_LIMIT_S,
+                "upstream": list(self.spec.upstream)}
 
 
 def _wire(arg) -> dict:
@@ -156,8 +167,10 @@ class _Outcome:
     slips: list[str] = field(default_factory=list)
     values: torch.Tensor | None = None  # the student's output as sent, float64, NaN and all
     float32_only: bool = False  # a float64 case off by more than float64's tolerance, right to float32
+    not_implemented: bool = False  # raised NotImplementedError: the release's stub, if it is the first case
     printed: int = 0
     warned: str | None = None
+    upstream: UpstreamLog | None = None  # the calls it made to the student's upstream functions
 
 
 class Garbled(ValueError):
@@ -335,6 +348,7 @@ def _read(spec: TaskSpec, case: Case, inputs: tuple, reply: Any,
         if kind == "error":
             error = _error(reply)
             o.diagnosis = _hint_for_exception(_text(error.get("type"), 100), _text(error.get("message")))
+            o.not_implemented = _text(error.get("type"), 100) == "NotImplementedError"
         return o
     _output(spec, o, reply.get("output"))
     if o.status in ("wrong", "bad_output") and o.values is not None:  # NaN, or too far off for float64
@@ -349,6 +363,10 @@ def _read(spec: TaskSpec, case: Case, inputs: tuple, reply: Any,
     _compare(spec, o, truth())
     if o.status == "wrong":
         o.float32_only = _right_to_float32(spec, o, truth())
+    try:
+        o.upstream = read_log(reply.get("upstream_calls"))
+    except ValueError as e:
+        raise Garbled(str(e)) from None
     spied = spec.spy(case, _model_calls(reply.get("model_calls")) or [])
     if spied:
         o.status, (o.problem, o.diagnosis), o.float32_only = "wrong", spied, False
@@ -369,29 +387,56 @@ def _describe_cases(cases: list[Case], with_t: bool) -> str:
 
 
 def _diagnose(spec: TaskSpec, outcomes: list[_Outcome]) -> str | None:
-    """The key of the wrong formula that reproduces the student's output on every case it applies to."""
-    best, best_err = None, math.inf
+    """The key of the one known mistake whose wrong formula reproduces the student's output on every case it applies
+    to, explaining a failure; None if none does, or if another one does nearly as well (the cases cannot tell those
+    stories apart, and naming either could be false)."""
     compared = [o for o in outcomes if o.out64 is not None]
+    fits = {}  # key -> how far off its closest variant is at worst, in units of 3 tolerances (≤ 1: it fits)
     for key, variants in WRONG.get(spec.name, {}).items():
-        for wrong in variants:
-            worst, applies, explains_failure = 0.0, 0, False
-            for o in compared:
-                try:
-                    with torch.no_grad():
-                        w = wrong(*spec.wrong_args(o.case, o.inputs))
-                except Exception:  # noqa: BLE001 - a wrong formula that cannot run here does not apply
-                    w = None
-                if w is None or w.shape != o.out64.shape or not bool(torch.isfinite(w).all()):
-                    continue  # a wrong formula that does not apply here, or gives no numbers to compare
-                applies += 1
-                scaled = float(((o.out64 - w).abs() / (1 + w.abs())).max())
-                worst = max(worst, scaled / tolerance(o.case.dtype, 3 * spec.tol_factor))
-                explains_failure |= o.status == "wrong"
-                if worst > 1:
-                    break
-            if applies and explains_failure and worst <= 1 and worst < best_err:
-                best, best_err = key, worst
-    return best
+        off = min(_off_by(spec, wrong, compared) for wrong in variants)
+        if off <= 1:
+            fits[key] = off
+    ranked = sorted(fits, key=fits.get)
+    if len(ranked) == 1 or len(ranked) > 1 and fits[ranked[1]] > max(10 * fits[ranked[0]], DISTINCT_FIT):
+        return ranked[0]
+    return None
+
+
+def _blame(spec: TaskSpec, failed: list[_Outcome]) -> str | None:
+    """The upstream diagnosis that every failing case with a whole call log supports (at least one does); None if
+    any such case shows this task's own code wrong."""
+    judged = [_blamed(spec, o) for o in failed
+              if o.status == "wrong" and o.upstream is not None and not o.upstream.cut and o.out64 is not None]
+    return judged[0] if judged and judged[0] is not None and len(set(judged)) == 1 else None
+
+
+def _blamed(spec: TaskSpec, o: _Outcome) -> str | None:
+    """spec.blame on one case; a log it cannot follow (the student's process sent it: any shapes) blames nothing."""
+    try:
+        with torch.no_grad():
+            return spec.blame(o.case, o.inputs, o.upstream, o.out64)
+    except Exception:  # noqa: BLE001 - numbers that do not fit together support no story
+        return None
+
+
+def _off_by(spec: TaskSpec, wrong: Callable, compared: list[_Outcome]) -> float:
+    """How far `wrong` is from the student's output at worst over the cases it applies to, in units of 3 tolerances;
+    inf if it applies to none, explains no failing case, or is off by more than that somewhere."""
+    worst, explains_failure = 0.0, False
+    for o in compared:
+        try:
+            with torch.no_grad():
+                w = wrong(*spec.wrong_args(o.case, o.inputs))
+        except Exception:  # noqa: BLE001 - a wrong formula that cannot run here does not apply
+            w = None
+        if w is None or w.shape != o.out64.shape or not bool(torch.isfinite(w).all()):
+            continue  # a wrong formula that does not apply here, or gives no numbers to compare
+        scaled = float(((o.out64 - w).abs() / (1 + w.abs())).max())
+        worst = max(worst, scaled / tolerance(o.case.dtype, 3 * spec.tol_factor))
+        if worst > 1:
+            return math.inf
+        explains_failure |= o.status == "wrong"
+    return worst if explains_failure else math.inf
 
 
 def judge(plan: Plan, replies: list[Any], stopped: tuple[str, str] | None = None,
@@ -468,9 +513,15 @@ def judge(plan: Plan, replies: list[Any], stopped: tuple[str, str] | None = None
                       notes=slips + notes)
 
     first = regular[0]  # cases run smallest first, degenerate ones last
+    if first is outcomes[0] and first.not_implemented:  # nothing ran: the stub, not a half-written function
+        return result(False, "not_attempted", f"{spec.name}: not attempted: it raised NotImplementedError on its first "
+                      f"case, as the stub it was handed out with does. Write it ({spec.equation}) and run its cell "
+                      f"again.", cases_run=len(outcomes), cases_failed=len(failed))
     failing_case = first.case.describe(spec.with_t)
-    diagnosis = first.diagnosis or (_diagnose(spec, [o for o in outcomes if o not in degenerate])
-                                    if first.status == "wrong" else None)
+    # the student's own earlier function to blame outranks any story of this task's code, the spy's included
+    diagnosis = (_blame(spec, regular) if first.status == "wrong" else None) or first.diagnosis
+    if not diagnosis and first.status == "wrong":
+        diagnosis = _diagnose(spec, [o for o in outcomes if o not in degenerate])
     lines = [what, f"Smallest failing case: {failing_case}"
              + (f"; wrong at t = {first.wrong_t}." if first.wrong_t and first.problem is None else ".")]
     if first.problem:
@@ -489,6 +540,17 @@ def judge(plan: Plan, replies: list[Any], stopped: tuple[str, str] | None = None
     return result(False, first.status, "\n".join(lines), max_abs_error=max_abs, max_rel_error=max_rel,
                   tolerance=tol, diagnosis=diagnosis, failing_case=failing_case,
                   cases_run=len(outcomes), cases_failed=len(failed), notes=slips + notes)
+
+
+def syntax_error(result: CheckResult, where: str) -> CheckResult:
+    """A "missing" result restated once the grader finds that the cell defining the function does not parse
+    (graders/notebook.py, syntax_errors): `where` names the cell, the line and Python's message."""
+    if result.status != "missing":
+        raise ValueError(f"only a missing function's result is restated as a syntax error; got {result.status!r}")
+    return CheckResult(result.task, result.level, False, "syntax_error",
+                       f"{result.task}: syntax error in {where}. Python could not read that cell, so none of it ran "
+                       f"and {result.task} was never defined; fix that line and run the cell again.",
+                       runtime_s=result.runtime_s)
 
 
 def _float32_only(spec: TaskSpec, failed: list[_Outcome]) -> str:

@@ -2,7 +2,7 @@
 
 DEST gets
 - notebooks/<assignment>.ipynb: the released notebooks, built fresh from assignments/source/ by
-  lab_app/build_release.py (solutions stubbed, hidden tests removed);
+  graders/release.py (solutions stubbed, hidden tests removed);
 - the repository's modules those notebooks import, and what those import in turn (graders.checks and the engine,
   tasks and reference behind it), found by running the notebooks' own import statements in a fresh Python and
   reading its sys.modules, so the list follows the code;
@@ -28,9 +28,8 @@ import nbformat
 from packaging.requirements import InvalidRequirement, Requirement
 from packaging.utils import canonicalize_name
 
-from lab_app.build_release import COURSE, assignment_names, build
-
 from . import leak_scan
+from .release import COURSE, assignment_names, build
 
 ROOT = Path(__file__).resolve().parents[1]
 # What students open the notebooks with; the notebooks themselves do not import it.

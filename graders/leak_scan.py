@@ -314,7 +314,7 @@ def scan(folder: Path, known: list[Solution], graded=None) -> tuple[int, list[Le
 
 def course_solutions() -> list[Solution]:
     """The solutions of every assignment of this repository's course (assignments/source/)."""
-    from lab_app.build_release import COURSE, assignment_names
+    from .release import COURSE, assignment_names
 
     return solutions(COURSE / "source" / name / f"{name}.ipynb" for name in assignment_names())
 

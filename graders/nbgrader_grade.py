@@ -154,7 +154,7 @@ def _left_out(preprocessor, nb: NotebookNode, resources) -> None:
     if submitted.is_dir() and unsafe_files(submitted):
         not_graded(preprocessor, resources, GradingFault(
             f"{submitted} holds links or special files that were not set aside before copying (is "
-            f"c.Autograde.pre_convert_hook = graders.submission_files.refuse_unsafe_files in nbgrader_config.py?)"))
+            f"c.Autograde.pre_convert_hook = graders.submission_files.check_submission in nbgrader_config.py?)"))
     note = refused_note(Path(coursedir.root), info["student"], info["assignment"])
     first = next((c for c in nb.cells if c.cell_type == "code"), None)
     if note and first is not None:

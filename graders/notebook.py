@@ -6,6 +6,9 @@ nbgrader skips too); it runs their top-level statements one by one (graders/work
 """
 from __future__ import annotations
 
+import ast
+import re
+
 import nbformat
 
 
@@ -51,3 +54,31 @@ def solution_cells(nb: nbformat.NotebookNode) -> dict[str, str]:
     """grade_id -> source of every cell students write, for the similarity review."""
     return {(_nbgrader(c).get("grade_id") or f"cell {i}"): c.get("source", "") for i, c in enumerate(nb.cells)
             if c.get("cell_type") == "code" and _nbgrader(c).get("solution")}
+
+
+_DEF = re.compile(r"^[ \t]*(?:async[ \t]+)?def[ \t]+(\w+)", re.M)
+
+
+def syntax_errors(cells: list[dict]) -> dict[str, str]:
+    """function name -> "cell 5 (q_sample), line 4: expected ':' (def q_sample(x0, t))" for each function that a
+    solution cell which does not parse defines (by its `def` line, as text).
+
+    Parsed here, in the grader, from the notebook itself: the worker's own notes on what failed to load are the
+    student's process's word, and only say that a cell failed, not which functions it held.
+    """
+    out: dict[str, str] = {}
+    for cell in cells:
+        if not cell["solution"]:
+            continue
+        try:
+            ast.parse(cell["source"])
+        except SyntaxError as e:
+            shown = f" ({e.text.strip()[:100]})" if isinstance(e.text, str) and e.text.strip() else ""
+            where = f"{cell['label']}, line {e.lineno}: {e.msg}{shown}"
+        except (ValueError, RecursionError, MemoryError) as e:  # null bytes, nesting too deep for the parser
+            where = f"{cell['label']}: {type(e).__name__}: {str(e)[:100]}"
+        else:
+            continue
+        for name in _DEF.findall(cell["source"]):
+            out.setdefault(name, where)
+    return out

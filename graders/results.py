@@ -14,8 +14,10 @@ class CheckFailed(AssertionError):
 class CheckResult:
     """The outcome of one check, as plain data (see to_dict).
 
-    status: "passed", "wrong" (ran, wrong numbers), "error" (raised), "timeout", "memory", "exit",
-    "bad_output" (not a tensor, or wrong shape, dtype or device, or NaN), "integrity", "missing".
+    status: "passed", "wrong" (ran, wrong numbers), "error" (raised), "not_attempted" (raised NotImplementedError on
+    its first case: the release's stub), "timeout", "memory", "exit", "bad_output" (not a tensor, or wrong shape,
+    dtype or device, or NaN), "integrity", "missing" (no such function), "syntax_error" (missing because the cell
+    defining it does not parse); the TA tool adds "not_graded" (a fault of the grading machinery, graders/faults.py).
     points_lost: points a passed check still costs: SLIP_COST (1) for contract slips (a promoted dtype, a NumPy
     array, an input changed in place, numbers right to float32 only for float64 inputs), DEGENERATE_COST (2) for a
     failure confined to a documented degenerate case such as T = 1 (graders/engine.py).
@@ -53,11 +55,13 @@ class StudentRun:
     """One student's grading for the TA tool (graders/compare/): a CheckResult dict per task, the code, notes, timings.
 
     results: task -> CheckResult.to_dict() at the graded level; solution_cells: grade_id -> source, for the
-    similarity review; not_isolated: why this student's code ran unconfined (graders/confine.py), if it did.
+    similarity review; not_isolated: why this student's code ran unconfined (graders/confine.py), if it did;
+    assignment: which assignment's tasks `results` holds, for a report across a course.
     """
 
     student: str
     notebook: str
+    assignment: str
     results: dict[str, dict] = field(default_factory=dict)
     solution_cells: dict[str, str] = field(default_factory=dict)
     notes: list[str] = field(default_factory=list)

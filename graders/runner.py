@@ -38,7 +38,7 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from . import engine
+from . import engine, notebook
 from .confine import Limits, Mounts, group_of, installed, isolation_problem, reap, sandbox
 from .engine import Plan
 from .faults import GradingFault
@@ -218,7 +218,8 @@ def grade_cells(cells: list[dict], plans: list[Plan], limits: Limits = Limits(),
     uid: the sandbox user to run as, for a caller holding a lease (graders/sandbox_users.py); by default this
     grading leases a worker user of its own, so process limits stay per submission however many run at once.
     budget_s: wall-clock seconds for all the checks together; checks not finished by then fail as timeouts.
-    Raises GradingFault when the grading machinery, not the submission, keeps a check from finishing.
+    Raises GradingFault when the grading machinery, not the submission, keeps a check from finishing. A function
+    missing because its solution cell does not parse is reported as a syntax error, with the line.
     """
     if uid is None:
         with lease("worker") as uid:
@@ -249,6 +250,10 @@ def grade_cells(cells: list[dict], plans: list[Plan], limits: Limits = Limits(),
                 _settle(graded, settled, interrupted, loading)
                 done += len(settled)
         todo = todo[done:]
+    broken = notebook.syntax_errors(cells)
+    for key, result in graded.results.items():
+        if result.status == "missing" and result.task in broken:
+            graded.results[key] = engine.syntax_error(result, broken[result.task])
     graded.runtime_s = time.monotonic() - start
     return graded
 

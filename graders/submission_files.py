@@ -5,12 +5,14 @@ nbgrader's autograde copies everything handed in beside the notebook into autogr
 hidden_seed.txt, gradebook.db or nbgrader_config.py would carry the target's bytes back to the student; a hard link
 does the same without looking like a link; a FIFO would block the copy, and so the whole batch, forever.
 
-`refuse_unsafe_files` is nbgrader's pre-convert hook (assignments/nbgrader_config.py: c.Autograde.pre_convert_hook),
-run for each submission before anything is copied. It moves out of submitted/<student>/<assignment>/ every symbolic
-link, hard link (a file with more than one name), FIFO, socket or device, and every file over MAX_FILE_MIB, into
-refused/<student>/<assignment>/ in the course folder (kept, never deleted: it is the student's hand-in), and lists
-them with the reason in refused/<student>/<assignment>.txt, which graders/nbgrader_grade.py quotes in the student's
-feedback. A notebook refused this way leaves the student not graded, with the reason.
+`check_submission` is nbgrader's pre-convert hook (assignments/nbgrader_config.py: c.Autograde.pre_convert_hook),
+run for each submission before anything is copied. Its first step, `refuse_unsafe_files`, moves out of
+submitted/<student>/<assignment>/ every symbolic link, hard link (a file with more than one name), FIFO, socket or
+device, and every file over MAX_FILE_MIB, into refused/<student>/<assignment>/ in the course folder (kept, never
+deleted: it is the student's hand-in), and lists them with the reason in refused/<student>/<assignment>.txt, which
+graders/nbgrader_grade.py quotes in the student's feedback. A notebook refused this way leaves the student not
+graded, with the reason. Its second step records a notebook nbgrader cannot read as "unreadable: <why>"
+(graders/unreadable.py), so no export turns it into 0.
 """
 from __future__ import annotations
 
@@ -19,6 +21,7 @@ import stat
 from pathlib import Path
 
 from .faults import not_graded_record
+from .unreadable import record_unreadable
 
 MAX_FILE_MIB = 16
 REFUSED = "refused"
@@ -52,8 +55,17 @@ def unsafe_files(folder: Path) -> list[tuple[Path, str]]:
     return found
 
 
+def check_submission(assignment=None, student=None, notebooks=(), **_) -> None:
+    """nbgrader's pre-convert hook: set aside the submission's unsafe files, then record each notebook left in place
+    that nbgrader cannot read as unreadable (see the module doc)."""
+    refuse_unsafe_files(notebooks=notebooks)
+    for notebook in notebooks:
+        if os.path.lexists(notebook):
+            record_unreadable(Path(notebook))
+
+
 def refuse_unsafe_files(assignment=None, student=None, notebooks=(), **_) -> None:
-    """nbgrader's pre-convert hook: move the submission's unsafe files out of its folder (see the module doc)."""
+    """The hook's first step: move the submission's unsafe files out of its folder (see the module doc)."""
     for folder in sorted({Path(nb).parent for nb in notebooks}):
         student_id, assignment_id, course = folder.parent.name, folder.name, folder.parents[2]
         refused = unsafe_files(folder)

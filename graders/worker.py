@@ -9,7 +9,9 @@ sees (graders/confine.py): no expected value, no check, nothing of `reference`. 
      "units": [{"task", "level", "function", "calls": [[arg, …], …], "call_time_limit", "unit_time_limit"}, …]}
 
 where an arg is {"tensor": {dtype, shape, device, data}}, {"number": an int or float} or {"model": {kind, …}} (a
-stand-in network, spied on, or a stand-in decoder).
+stand-in network, spied on, or a stand-in decoder). A unit may also name "upstream": the student's own functions
+of earlier tasks that this one may call; each call of theirs is recorded (see `Recorder`), so that the grader can
+tell a task that fails only because of its upstream function (the worker passes nothing of the grader's to them).
 The worker answers, one JSON list per line:
 
     ["loaded", [note, …]]                 after running every top-level statement of the cells, one at a time
@@ -30,6 +32,7 @@ import ast
 import builtins
 import contextlib
 import dis
+import inspect
 import io
 import json
 import linecache
@@ -50,6 +53,7 @@ from .stand_ins import model_from_spec
 
 MAX_ELEMENTS = 1_000_000  # values of one encoded tensor (the grader's inputs: up to ~400,000 noise values)
 MAX_CALLS, MAX_CALL_T = 10_000, 64  # the stand-in model's call log, as sent back
+MAX_RECORDED_VALUES = 2_000  # numbers of one reply's upstream-call log: a small case's whole log, a large one's cut
 MAX_OUTPUT_ELEMENTS = 50_000  # values sent back per output (an honest one has at most a few hundred); larger
 # outputs are described (dtype, shape), not sent, within what the grader reads of one reply (graders/runner.py)
 STATEMENT_TIME_LIMIT_S = 10.0  # per top-level statement while loading the notebook
@@ -266,14 +270,77 @@ def static_touches(fn: Callable) -> list[str]:
     return list(dict.fromkeys(found))[:5]
 
 
+# ---- the student's own upstream functions, recorded -------------------------------------------------------
+
+class Recorder:
+    """Stands in, during one call, for the student's functions named `names` in fn's globals: calls the student's
+    own function and records each call's arguments (by the parameter names of that function's signature) and its
+    result, as plain data, up to MAX_RECORDED_VALUES numbers; past that the log is marked cut.
+
+    It adds nothing to what the student's code computes or can see: it passes the student's own results through.
+    """
+
+    def __init__(self, fn: Any, names: list[str]):
+        self.globals = getattr(fn, "__globals__", None)
+        self.names = [n for n in names if isinstance(n, str) and isinstance(self.globals, dict)
+                      and callable(self.globals.get(n)) and self.globals.get(n) is not fn]
+        self.saved: dict[str, Any] = {}
+        self.log: list[dict] = []
+        self.values, self.cut = 0, False
+
+    def __enter__(self):
+        for name in self.names:
+            self.saved[name] = self.globals[name]
+            self.globals[name] = self._recording(name, self.saved[name])
+        return self
+
+    def __exit__(self, *exc):
+        self.globals.update(self.saved)
+
+    def _recording(self, name: str, original: Callable) -> Callable:
+        def recorded(*args, **kwargs):
+            out = original(*args, **kwargs)
+            self._note(name, original, args, kwargs, out)
+            return out
+        return recorded
+
+    def _note(self, name: str, original: Callable, args: tuple, kwargs: dict, out: Any) -> None:
+        if self.cut:
+            return
+        try:
+            bound = inspect.signature(original).bind(*args, **kwargs).arguments
+        except Exception:  # noqa: BLE001 - no signature to read: the arguments by position
+            bound = {str(i): a for i, a in enumerate(args)}
+        shown = list(bound.items())[:12]
+        self.values += sum(v.numel() for v in [*(v for _, v in shown), out] if isinstance(v, torch.Tensor))
+        if self.values > MAX_RECORDED_VALUES:
+            self.cut = True
+            return
+        self.log.append({"function": name, "args": {str(k)[:40]: _recorded(v) for k, v in shown},
+                         "output": _recorded(out)})
+
+    def sent(self) -> dict | None:
+        return {"calls": self.log, "cut": self.cut} if self.names else None
+
+
+def _recorded(value: Any) -> dict:
+    """An argument or result of an upstream call as plain data: a tensor, a number, or only its type's name."""
+    if isinstance(value, torch.Tensor) and not value.is_complex():
+        return {"tensor": encode_tensor(value, MAX_RECORDED_VALUES)}
+    if isinstance(value, (int, float)) and not isinstance(value, bool):
+        return {"number": float(value)}
+    return {"other": type(value).__name__[:100]}
+
+
 # ---- a call, as the grader asked for it ---------------------------------------------------------------------
 
-def call(fn: Any, args: list[dict], time_limit: float | None) -> dict:
+def call(fn: Any, args: list[dict], time_limit: float | None, upstream: list[str] = ()) -> dict:
     """Call the student's `fn` on decoded `args` and describe what happened as plain data:
 
     {"kind": ok|error|timeout|memory|exit|missing|integrity, "output": encode_value(result) (ok only),
      "error": {type, message, where}, "changed": indices of inputs changed in place, "model_calls": the t of each
-     call of the spied model, "printed", "warned", "touched": what of the lab's code fn uses, "seconds"}
+     call of the spied model, "upstream_calls": the Recorder's log of the `upstream` functions fn called (if any
+     were asked for), "printed", "warned", "touched": what of the lab's code fn uses, "seconds"}
     """
     start = time.perf_counter()
     if not callable(fn):
@@ -284,11 +351,15 @@ def call(fn: Any, args: list[dict], time_limit: float | None) -> dict:
     inputs = [decode_arg(a) for a in args]
     pristine = [x.clone() if isinstance(x, torch.Tensor) else None for x in inputs]
 
+    recorder = Recorder(fn, list(upstream))
+
     def run():
-        value = fn(*inputs)
+        with recorder:
+            value = fn(*inputs)
         return encode_value(value)  # inside the time limit: a lying tensor subclass may hang here too
 
     result = guarded(run, (), time_limit)
+    result["upstream_calls"] = recorder.sent()
     result["output"] = result.pop("value")
     result["changed"] = [i for i, (before, after) in enumerate(zip(pristine, inputs))
                          if before is not None and not (isinstance(after, torch.Tensor)
@@ -373,7 +444,7 @@ def main() -> None:
         for args in unit["calls"]:
             if time.perf_counter() - started > unit["unit_time_limit"]:
                 break
-            reply = call(namespace.get(unit["function"]), args, unit["call_time_limit"])
+            reply = call(namespace.get(unit["function"]), args, unit["call_time_limit"], unit.get("upstream", []))
             send("reply", index, reply)
             if reply["kind"] != "ok":
                 break  # a raise, a timeout, an exit: the grader judges no further, so the next cases need not run

@@ -53,17 +53,22 @@ def new_course(course: Path, extra_config: str = "", assignment: str = ASSIGNMEN
     return release, solutions
 
 
-def write_submission(course: Path, student: str, release: nbformat.NotebookNode, cells: dict[str, str] | None,
-                     assignment: str = ASSIGNMENT) -> None:
-    """submitted/<student>/<assignment>/<assignment>.ipynb: the release with `cells` (grade_id -> code) put in."""
+def filled(release: nbformat.NotebookNode, cells: dict[str, str] | None) -> nbformat.NotebookNode:
+    """A copy of the released notebook with `cells` (grade_id -> code) put in, as a student would write them."""
     nb = nbformat.from_dict(release)
     for cell in nb.cells:
         grade_id = cell.metadata.get("nbgrader", {}).get("grade_id")
         if cells is not None and grade_id in cells:
             cell.source = cells[grade_id]
+    return nb
+
+
+def write_submission(course: Path, student: str, release: nbformat.NotebookNode, cells: dict[str, str] | None,
+                     assignment: str = ASSIGNMENT) -> None:
+    """submitted/<student>/<assignment>/<assignment>.ipynb: the release with `cells` (grade_id -> code) put in."""
     folder = course / "submitted" / student / assignment
     folder.mkdir(parents=True)
-    nbformat.write(nb, folder / f"{assignment}.ipynb")
+    nbformat.write(filled(release, cells), folder / f"{assignment}.ipynb")
 
 
 def cell_scores(course: Path, student: str, assignment: str = ASSIGNMENT) -> dict[str, float]:
@@ -75,7 +80,9 @@ def cell_scores(course: Path, student: str, assignment: str = ASSIGNMENT) -> dic
         return {grade.name: grade.score for grade in nb.grades}
 
 
-def exported_scores(course: Path) -> dict[str, tuple[float, float]]:
-    """student -> (raw_score, max_score), as `nbgrader export` wrote them to the course's grades.csv."""
+def exported_scores(course: Path) -> dict[str, tuple[float | None, float]]:
+    """student -> (raw_score, max_score), as `nbgrader export` wrote them to the course's grades.csv; raw_score is
+    None where the export left it empty (a student not graded, graders/export/)."""
     with open(course / "grades.csv") as f:
-        return {row["student_id"]: (float(row["raw_score"]), float(row["max_score"])) for row in csv.DictReader(f)}
+        return {row["student_id"]: (float(row["raw_score"]) if row["raw_score"] else None, float(row["max_score"]))
+                for row in csv.DictReader(f)}

@@ -22,7 +22,8 @@ import torch
 from streamlit.runtime.memory_media_file_storage import MemoryMediaFileStorage
 from streamlit.testing.v1 import AppTest
 
-from lab_app.build_release import RELEASE, assignment_names, build
+from graders.release import assignment_names, build
+from lab_app.build_release import RELEASE
 
 ROOT = Path(__file__).resolve().parents[1]
 COURSE = ROOT / "assignments"

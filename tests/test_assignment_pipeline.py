@@ -6,9 +6,11 @@ then runs the real `nbgrader autograde` (all submissions in one call), `generate
 the gradebook, the feedback HTML and the CSV.
 
 Tasks are graded independently, so to keep the run short on two cores each planted submission carries one planted
-file per task (at most four mistakes, in different tasks): the i-th file of every task goes into submission i. Each
-planted file is still checked on its own: its task loses its points, and the feedback names its mistake; no other
-task loses any, except one whose solution calls the planted function (ddpm_beyond's ddim_sample calls ddim_step).
+file per task (at most four mistakes, in different tasks): the i-th file of every task goes into submission i, and a
+file whose right code calls a wrong earlier function (`# upstream-from:`) goes in with the file holding that
+function, whose feedback must blame it. Each planted file is still checked on its own: its task loses its points,
+and the feedback names its mistake; no other task loses any, except one whose solution calls the planted function
+(ddpm_beyond's ddim_sample calls ddim_step).
 """
 from __future__ import annotations
 
@@ -22,6 +24,7 @@ import pytest
 from course import ROOT, cell_scores, exported_scores, new_course, run_nbgrader, write_submission
 from graders.diagnoses import DIAGNOSES
 from graders.tasks import ASSIGNMENTS, tasks_of
+from planted import read
 
 SUBMISSIONS = ROOT / "tests" / "graders" / "submissions"
 
@@ -53,17 +56,32 @@ def task_score(assignment: str, task: str, expect: str, stem: str) -> int:
 # Planted students per assignment through the real nbgrader; None: all. ddpm_core's files include the robustness
 # cases (exits, endless loops, syntax errors), which only the whole pipeline meets; ddpm_beyond's are wrong formulas,
 # whose every diagnosis tests/test_graders_checks.py checks at both levels, so four students stand for them here:
-# every task planted, and (planted-03) a planted ddim_step and ddim_sample under the sample_latent that calls them.
+# every task planted, and both chains of upstream blame (a right ddim_sample calling a wrong ddim_step; a right
+# sample_latent calling a wrong ddim_sample).
 PLANTED_STUDENTS = {"ddpm_core": None, "ddpm_beyond": 4}
 
 
+def upstream_of(assignment: str, stem: str) -> str | None:
+    """The planted file whose wrong function a planted file's own (right) code calls (tests/planted.py)."""
+    return read(SUBMISSIONS / assignment / f"{stem}.py").upstream
+
+
 def student_of(assignment: str) -> dict[str, str]:
-    """file stem -> the student id whose submission carries it: the i-th file of each task goes to planted-i."""
+    """file stem -> the student id whose submission carries it. Task by task in notebook order, a file with an
+    `# upstream-from:` header goes to the submission carrying that file (its earlier task's cell holds the wrong
+    function it calls); the other files of the task take the remaining submissions in order, planted-00 first."""
     by_task: dict[str, list[str]] = {}
     for stem, (task, _, _) in planted(assignment).items():
         by_task.setdefault(task, []).append(stem)
-    cap = PLANTED_STUDENTS[assignment]
-    return {stem: f"planted-{i:02d}" for stems in by_task.values() for i, stem in enumerate(stems[:cap])}
+    counts = [len([s for s in stems if not upstream_of(assignment, s)]) for stems in by_task.values()]
+    slots = min(max(counts), PLANTED_STUDENTS[assignment] or max(counts))
+    slot: dict[str, int] = {}
+    for task in tasks_of(assignment):
+        stems = by_task.get(task, [])
+        chained = {s: slot[upstream_of(assignment, s)] for s in stems if upstream_of(assignment, s)}
+        free = [i for i in range(slots) if i not in chained.values()]
+        slot |= chained | dict(zip([s for s in stems if s not in chained], free))
+    return {stem: f"planted-{i:02d}" for stem, i in slot.items()}
 
 
 def total(assignment: str) -> int:
@@ -174,8 +192,12 @@ def test_planted_mistake_costs_exactly_its_task(graded, assignment, stem):
         assert "integrity" in text and "this task scores 0" in text
     elif expect in ("timeout", "memory", "exit", "bad_output", "wrong"):
         assert f"{task}:" in text and "Smallest failing case" in text
-    elif expect == "missing":  # the solution cell failed, so the grader finds no function
-        assert f"{task}: not a function" in text and "SyntaxError" in text
+        if expect == "wrong":  # no catalogued mistake: the honest answer, never the nearest story
+            assert "No known mistake matches" in text
+    elif expect == "syntax_error":  # the solution cell does not parse, so the grader finds no function
+        source = planted(assignment)[stem][2]
+        line = 1 + next(i for i, ln in enumerate(source.splitlines()) if ln.startswith("def "))
+        assert f"{task}: syntax error in cell" in text and f", line {line}: " in text
     elif points_lost(assignment, stem):
         assert "takes 1 point off" in text
 

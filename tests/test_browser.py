@@ -11,15 +11,13 @@ from pathlib import Path
 import pytest
 
 from bench.load.server import streamlit_server
+from chromium import browser, missing, sync_api  # noqa: F401 - browser: a fixture
 from reference.checkpoints import available_checkpoints
 
 pytestmark = pytest.mark.browser
-CHROMIUM = "/usr/bin/chromium"
-ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update"]
 PLOT = '[data-testid="stPlotlyChart"]'
-if not Path(CHROMIUM).exists():
-    pytest.skip(f"{CHROMIUM} is not installed", allow_module_level=True)
-sync_api = pytest.importorskip("playwright.sync_api")
+if missing():
+    pytest.skip(missing(), allow_module_level=True)
 
 
 @pytest.fixture(scope="module")
@@ -27,14 +25,6 @@ def url(tmp_path_factory):
     """A `streamlit run streamlit_app.py` server on localhost (the load harness's), stopped after the module's tests."""
     with streamlit_server(tmp_path_factory.mktemp("streamlit") / "server.log") as (base, _):
         yield base
-
-
-@pytest.fixture(scope="module")
-def browser():
-    with sync_api.sync_playwright() as p:
-        b = p.chromium.launch(executable_path=CHROMIUM, args=ARGS)
-        yield b
-        b.close()
 
 
 @pytest.fixture

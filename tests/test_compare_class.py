@@ -107,10 +107,11 @@ def test_csv_has_one_row_per_student_and_task(compared):
 def test_html_is_self_contained_and_complete(compared):
     """Does report.html stand alone and show every student, every diagnosed sentence, the slip and the copy cluster?"""
     page = (compared["out"] / "report.html").read_text()
-    assert "<script" not in page and "http://" not in page and "https://" not in page
+    assert page.count("<script") == page.count("<script>") == 1  # the one inline script, nothing loaded
+    assert "http://" not in page and "https://" not in page
     assert 'class="not-isolated"' not in page
     for student in compared["expected"]:
-        assert f'id="s-{student}"' in page, student
+        assert f'id="s-ddpm_core-{student}"' in page, student
     for run in compared["runs"].values():
         for r in run.results.values():
             if r["diagnosis"]:

@@ -9,7 +9,7 @@ import pytest
 from compare_class import write_notebook
 from graders.cases import PUBLIC_SEED
 from graders.compare import cli, main
-from graders.compare.roster import find_submissions
+from graders.compare.roster import find_submissions, read_names
 
 
 def test_roster_accepts_course_or_submitted_folder(tmp_path):
@@ -59,14 +59,14 @@ def test_cli_names_a_scheduler_that_is_not_there(tmp_path, capsys):
 
 @pytest.fixture()
 def captured(monkeypatch):
-    """The keyword arguments the command hands grade_class, which grades nobody here."""
+    """The keyword arguments the command hands grade_course, which grades nobody here."""
     seen = {}
 
-    def fake_grade_class(submissions, *args, **kwargs):
+    def fake_grade_course(classes, *args, **kwargs):
         seen.update(kwargs)
         return []
 
-    monkeypatch.setattr(cli, "grade_class", fake_grade_class)
+    monkeypatch.setattr(cli, "grade_course", fake_grade_course)
     return seen
 
 
@@ -88,3 +88,24 @@ def test_cli_refuses_a_missing_seed_file(tmp_path, captured, capsys):
     missing = tmp_path / "nope.txt"
     assert main([str(tmp_path), "--out", str(tmp_path / "r"), "--seed-file", str(missing)]) == 2
     assert "does not exist" in capsys.readouterr().err and not missing.exists() and not captured
+
+
+def test_names_from_a_roster(tmp_path):
+    """Does read_names take nbgrader's id,first_name,last_name,email roster (or an id,name one), and refuse a CSV
+    without those columns, naming the columns it has?"""
+    roster = tmp_path / "students.csv"
+    roster.write_text("id,first_name,last_name,email\nal,Al,Bano,al@x.org\nbo,,Derek,\n")
+    assert read_names(roster) == {"al": "Al Bano", "bo": "Derek"}
+    roster.write_text("id,name\ncy,Cy Twombly\n")
+    assert read_names(roster) == {"cy": "Cy Twombly"}
+    roster.write_text("student,email\nal,al@x.org\n")
+    with pytest.raises(ValueError, match="needs an id column .* it has email, student"):
+        read_names(roster)
+
+
+def test_cli_refuses_one_source_for_several_assignments(tmp_path, capsys):
+    """With two assignments to grade, does --source (one instructor's notebook) stop the command with exit 2?"""
+    write_notebook(tmp_path / "submitted", "al", {})
+    write_notebook(tmp_path / "submitted", "al", {}, "ddpm_beyond")
+    assert main([str(tmp_path), "--out", str(tmp_path / "r"), "--source", str(tmp_path / "x.ipynb")]) == 2
+    assert "--source is the solution of one assignment; grading ddpm_beyond, ddpm_core" in capsys.readouterr().err

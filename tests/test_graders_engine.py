@@ -20,7 +20,7 @@ import torch
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from graders import engine
+from graders import engine, notebook
 from graders.results import CheckResult
 from graders.tasks import tasks_of
 from graders.worker import encode_tensor, encode_value
@@ -379,6 +379,38 @@ def test_a_claimed_integrity_or_missing_reply_fails(q_plan):
     assert not result.passed and result.status == "integrity" and "import reference" in result.message
     result = engine.judge(q_plan, [{"kind": "missing", "other": "int"}])
     assert not result.passed and result.status == "missing" and "got int" in result.message
+
+
+NOT_IMPLEMENTED = {"kind": "error", "error": {"type": "NotImplementedError", "message": "",
+                                              "where": " (line 9 in q_sample: raise NotImplementedError())"}}
+
+
+def test_the_stub_left_in_is_not_attempted(q_plan):
+    """Is a function that raises NotImplementedError on its first case "not attempted", not an error?"""
+    result = engine.judge(q_plan, [NOT_IMPLEMENTED])
+    assert not result.passed and result.status == "not_attempted", result.message
+    assert result.message.startswith("q_sample: not attempted: it raised NotImplementedError")
+
+
+def test_not_implemented_after_a_right_case_is_an_error(q_plan):
+    """Is NotImplementedError raised only after a case came back right an error of a half-written function?"""
+    _refused(engine.judge(q_plan, _honest(q_plan)[:1] + [NOT_IMPLEMENTED]), "error")
+
+
+def test_a_missing_function_restated_as_a_syntax_error(q_plan):
+    """Does a missing function whose cell does not parse become "syntax_error", naming the cell, line and message,
+    and is any other status refused?"""
+    cells = [{"label": "cell 3 (q_sample)", "source": "# q_sample\ndef q_sample(x0, t, noise, alpha_bar)\n"
+              "    return x0\n", "solution": True},
+             {"label": "cell 4 (setup)", "source": "def posterior_mean(:\n", "solution": False}]
+    broken = notebook.syntax_errors(cells)
+    assert set(broken) == {"q_sample"}  # a cell students do not write is not theirs to be told about
+    result = engine.syntax_error(engine.judge(q_plan, [{"kind": "missing", "other": "NoneType"}]), broken["q_sample"])
+    assert result.status == "syntax_error" and not result.passed
+    assert "syntax error in cell 3 (q_sample), line 2: expected ':' (def q_sample(x0, t, noise, alpha_bar))" \
+        in result.message, result.message
+    with pytest.raises(ValueError, match="only a missing function"):
+        engine.syntax_error(engine.judge(q_plan, [NOT_IMPLEMENTED]), broken["q_sample"])
 
 
 # ---- runs cut short ---------------------------------------------------------------------------------------------

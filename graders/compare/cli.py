@@ -12,26 +12,27 @@ from ..canary import canary
 from ..checks import LEVELS
 from ..cases import PUBLIC_SEED
 from ..confine import NOT_ISOLATED, ROOT, Limits
-from ..engine import TaskSpec
 from ..faults import GradingFault
 from ..hidden_seed import PUBLIC_WARNING, course_seed
 from ..results import StudentRun
 from ..tasks import tasks_of
-from .grade import NOT_GRADED, grade_class, plans_of
-from .report import misconception_counts, write_csv, write_results
+from .grade import grade_course, plans_of
+from .report import by_assignment, misconception_counts, not_graded, write_csv, write_results
 from .report_html import write_html
-from .roster import find_submissions
+from .roster import assignments_in, find_submissions, read_names
 from .similarity import THRESHOLD, review
 
 
-def write_report(runs: list[StudentRun], tasks: dict[str, TaskSpec], out: Path, title: str,
-                 threshold: float = THRESHOLD) -> None:
-    """report.html, report.csv and results.jsonl for `runs` in the folder `out`."""
+def write_report(runs: list[StudentRun], out: Path, title: str, threshold: float = THRESHOLD,
+                 names: dict[str, str] | None = None) -> None:
+    """report.html, report.csv and results.jsonl for `runs`, of one assignment or several, in the folder `out`;
+    names: student id -> name, for the page's search."""
     out.mkdir(parents=True, exist_ok=True)
-    runs = sorted(runs, key=lambda r: r.student)
-    write_results(runs, out / "results.jsonl")
-    write_csv(runs, tasks, out / "report.csv")
-    write_html(runs, tasks, review({r.student: r.solution_cells for r in runs}, threshold), out / "report.html", title)
+    course = {a: (rs, tasks_of(a)) for a, rs in by_assignment(runs).items()}
+    write_results([r for rs, _ in course.values() for r in rs], out / "results.jsonl")
+    write_csv(course, out / "report.csv")
+    write_html({a: (rs, tasks, review({r.student: r.solution_cells for r in rs}, threshold))
+                for a, (rs, tasks) in course.items()}, out / "report.html", title, names)
 
 
 def warn_not_isolated(why: str) -> None:
@@ -40,12 +41,17 @@ def warn_not_isolated(why: str) -> None:
     print(f"\n{rule}\n{NOT_ISOLATED.format(why=why)}\n{rule}\n", file=sys.stderr, flush=True)
 
 
-def parser() -> argparse.ArgumentParser:
+def parser(prog: str = "python -m graders.compare") -> argparse.ArgumentParser:
     from . import __doc__ as doc
 
-    p = argparse.ArgumentParser(prog="python -m graders.compare", description=doc.split("\n\n")[0])
+    p = argparse.ArgumentParser(prog=prog, description=doc.split("\n\n")[0])
     p.add_argument("submitted", type=Path, help="nbgrader's submitted/ folder, or the course folder holding it")
-    p.add_argument("--assignment", help="which assignment (needed only if students submitted several)")
+    p.add_argument("--assignment", action="append",
+                   help="an assignment to grade; repeat it for several, in one report with a course view "
+                        "(default: every assignment found)")
+    p.add_argument("--roster", type=Path, metavar="CSV",
+                   help="students' names, for the report's search: a CSV with an id column and first_name and "
+                        "last_name (or name) columns, as `nbgrader db student import` reads")
     p.add_argument("--out", type=Path, default=Path("report"), help="output folder (default: report/)")
     p.add_argument("--jobs", type=int, default=os.cpu_count() or 1,
                    help="LocalCluster worker processes, each grading one student at a time (default: one per core)")
@@ -71,17 +77,20 @@ def parser() -> argparse.ArgumentParser:
     return p
 
 
-def main(argv: list[str] | None = None) -> int:
-    args = parser().parse_args(argv)
+def main(argv: list[str] | None = None, prog: str = "python -m graders.compare") -> int:
+    args = parser(prog).parse_args(argv)
     if args.jobs < 1:
-        parser().error(f"--jobs must be at least 1; got {args.jobs}")
+        parser(prog).error(f"--jobs must be at least 1; got {args.jobs}")
     try:
-        submissions = find_submissions(args.submitted, args.assignment)
-        assignment = Path(submissions[0].notebook).parent.name
-        tasks = tasks_of(assignment)
+        assignments = args.assignment or assignments_in(args.submitted)
+        if args.source and len(assignments) > 1:
+            raise ValueError(f"--source is the solution of one assignment; grading {', '.join(assignments)}, "
+                             f"leave it out or choose one --assignment")
+        classes = {a: (find_submissions(args.submitted, a), tasks_of(a)) for a in assignments}
         if args.seed_file and not args.seed_file.is_file():  # course_seed would make a new one: other cases
             raise ValueError(f"--seed-file {args.seed_file} does not exist; nbgrader makes it on its first autograde")
         seed = course_seed(args.seed_file) if args.seed_file else PUBLIC_SEED
+        names = read_names(args.roster) if args.roster else {}
     except ValueError as e:
         print(f"error: {e}", file=sys.stderr)
         return 2
@@ -92,34 +101,35 @@ def main(argv: list[str] | None = None) -> int:
     if why:
         warn_not_isolated(why)
     try:
-        canary(args.source or source_of(args.submitted, assignment), list(plans_of(assignment, args.level, seed)))
+        for a in assignments:
+            canary(args.source or source_of(args.submitted, a), list(plans_of(a, args.level, seed)))
     except GradingFault as fault:
         print(f"error: nobody graded: {fault}", file=sys.stderr)
         return 1
     start = time.perf_counter()
     try:
-        runs = grade_class(submissions, args.level, args.jobs, Limits(memory_gib=args.memory_gib),
-                           progress=not args.no_progress, assignment=assignment, check_timeout_s=args.task_timeout,
-                           seed=seed, scheduler=args.scheduler)
+        runs = grade_course({a: submissions for a, (submissions, _) in classes.items()}, args.level, args.jobs,
+                            Limits(memory_gib=args.memory_gib), progress=not args.no_progress,
+                            check_timeout_s=args.task_timeout, seed=seed, scheduler=args.scheduler)
     except ConnectionError as e:
         print(f"error: {e}", file=sys.stderr)
         return 2
     seconds = time.perf_counter() - start
-    write_report(runs, tasks, args.out, f"DDPM Lab — {assignment}: TA comparison ({args.level} checks)",
-                 args.threshold)
-    passed = sum(r.results[t]["passed"] for r in runs for t in tasks)
-    print(f"{len(runs)} students, {passed} of {len(runs) * len(tasks)} task checks passed, "
+    write_report(runs, args.out, f"DDPM Lab — {', '.join(assignments)}: TA comparison ({args.level} checks)",
+                 args.threshold, names)
+    checks = [r.results[t]["passed"] for r in runs for t in classes[r.assignment][1]]
+    print(f"{len({r.student for r in runs})} students, {sum(checks)} of {len(checks)} task checks passed, "
           f"{sum(misconception_counts(runs).values())} diagnosed mistakes; {seconds:.1f} s on "
           f"{args.scheduler or f'a LocalCluster of {args.jobs}'}. "
           f"Report: {args.out / 'report.html'}")
     for reason in sorted({r.not_isolated for r in runs if r.not_isolated} | ({why} if why else set())):
         warn_not_isolated(reason)
-    missed = {r.student: r.notes[0] for r in runs if any(v["status"] == NOT_GRADED for v in r.results.values())}
-    for student, reason in sorted(missed.items()):
-        print(f"{student}: {reason}", file=sys.stderr)
+    missed = {(r.student, r.assignment): r.notes[0] for r in runs if not_graded(r)}
+    for (student, a), reason in sorted(missed.items()):
+        print(f"{student} ({a}): {reason}", file=sys.stderr)
     if missed:
-        print(f"not graded: {', '.join(sorted(missed))} ({len(missed)} of {len(runs)}); grade them again",
-              file=sys.stderr)
+        print(f"not graded: {', '.join(f'{s} ({a})' for s, a in sorted(missed))} ({len(missed)} of {len(runs)}); "
+              f"grade them again", file=sys.stderr)
     return 1 if missed else 0
 
 

@@ -2,6 +2,7 @@
 
     runs = grade_class(find_submissions(folder), level="full", jobs=4)   # a LocalCluster of 4 workers
     runs = grade_class(submissions, client=client)                         # any Dask cluster
+    runs = grade_course({"ddpm_core": core, "ddpm_beyond": beyond})       # several assignments, one cluster
 
 Each task gets the student's notebook as text (read here, so workers need no course files, only this repository
 and its environment), parses it (graders/notebook.py; parsing only reads JSON), and hands its code cells with the
@@ -35,9 +36,10 @@ def plans_of(assignment: str, level: str, seed: int) -> tuple[Plan, ...]:
     return tuple(engine.plan(spec, level, seed) for spec in tasks_of(assignment).values())
 
 
-def failed_run(student: str, path: str, plans: Iterable[Plan], status: str, why: str) -> StudentRun:
+def failed_run(student: str, path: str, assignment: str, plans: Iterable[Plan], status: str,
+               why: str) -> StudentRun:
     """A StudentRun failing every task with `status`, the note `why` saying what went wrong."""
-    run = StudentRun(student, path, notes=[why])
+    run = StudentRun(student, path, assignment, notes=[why])
     run.results = {p.spec.name: CheckResult(p.spec.name, p.level, False, status, f"{p.spec.name}: {why}").to_dict()
                    for p in plans}
     return run
@@ -50,12 +52,12 @@ def grade_student(student: str, path: str, text: str | None, assignment: str, le
     try:
         nb = notebook.reads(text, path)
     except ValueError as e:
-        return failed_run(student, path, plans, "missing", f"the notebook could not be read: {e}")
-    run = StudentRun(student, path, solution_cells=notebook.solution_cells(nb))
+        return failed_run(student, path, assignment, plans, "missing", f"the notebook could not be read: {e}")
+    run = StudentRun(student, path, assignment, solution_cells=notebook.solution_cells(nb))
     try:
         graded = runner.grade_cells(notebook.worker_cells(nb), list(plans), limits, check_timeout_s)
     except GradingFault as fault:
-        return failed_run(student, path, plans, NOT_GRADED, f"not graded: {fault}")
+        return failed_run(student, path, assignment, plans, NOT_GRADED, f"not graded: {fault}")
     run.results = {task: result.to_dict() for (task, _), result in graded.results.items()}
     run.notes, run.processes, run.runtime_s = graded.notes, graded.processes, graded.runtime_s
     run.not_isolated = graded.not_isolated
@@ -90,7 +92,18 @@ def grade_class(submissions: Iterable[Submission], level: str = "full", jobs: in
     runs: dict[str, StudentRun] = {}
     for student, outcome in per_student(client, grade_student, args, progress, "compare"):
         if isinstance(outcome, Failed):
-            outcome = failed_run(student, args[student][1], plans_of(assignment, level, seed), NOT_GRADED,
-                                 f"not graded: grading failed on every try ({outcome.reason})")
+            outcome = failed_run(student, args[student][1], assignment, plans_of(assignment, level, seed),
+                                 NOT_GRADED, f"not graded: grading failed on every try ({outcome.reason})")
         runs[student] = outcome
     return [runs[s.student] for s in submissions]
+
+
+def grade_course(classes: dict[str, list[Submission]], level: str = "full", jobs: int | None = None,
+                 limits: Limits = Limits(), progress: bool = True, check_timeout_s: float = runner.CHECK_TIMEOUT_S,
+                 seed: int = PUBLIC_SEED, scheduler: str | None = None) -> list[StudentRun]:
+    """grade_class for every assignment of `classes` (assignment -> its submissions) on one Dask cluster, started
+    once for them all; the runs, assignment after assignment."""
+    with dask_client(scheduler, jobs) as client:
+        return [run for assignment, submissions in classes.items()
+                for run in grade_class(submissions, level, jobs, limits, progress, assignment, check_timeout_s, seed,
+                                       client=client)]

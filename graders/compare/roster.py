@@ -1,6 +1,8 @@
-"""Finding the submitted notebooks in nbgrader's layout: submitted/<student>/<assignment>/<assignment>.ipynb."""
+"""Finding the submitted notebooks in nbgrader's layout, submitted/<student>/<assignment>/<assignment>.ipynb, and the
+students' names in a roster CSV."""
 from __future__ import annotations
 
+import csv
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -24,6 +26,30 @@ def submitted_folder(path: Path) -> Path:
 def _assignments(submitted: Path) -> set[str]:
     return {a.name for s in submitted.iterdir() if s.is_dir() for a in s.iterdir()
             if a.is_dir() and not a.name.startswith(".")}
+
+
+def assignments_in(path: Path) -> list[str]:
+    """Every assignment some student submitted, by name, given nbgrader's submitted/ folder or the course folder."""
+    names = sorted(_assignments(submitted_folder(path)))
+    if not names:
+        raise ValueError(f"no submissions under {submitted_folder(path)} (expected <student>/<assignment>/ folders)")
+    return names
+
+
+def read_names(path: Path) -> dict[str, str]:
+    """student id -> name from a roster CSV: an `id` column and `first_name` and `last_name` (nbgrader's
+    `nbgrader db student import` format) or a `name` column; other columns (email, …) are ignored."""
+    try:
+        with open(path, newline="", encoding="utf-8") as f:
+            reader = csv.DictReader(f)
+            fields = set(reader.fieldnames or [])
+            if "id" not in fields or not ({"first_name", "last_name"} <= fields or "name" in fields):
+                raise ValueError(f"roster {path} needs an id column and first_name and last_name (or name) columns; "
+                                 f"it has {', '.join(sorted(fields)) or 'none'}")
+            return {row["id"]: row.get("name") or " ".join(filter(None, (row.get("first_name"), row.get("last_name"))))
+                    for row in reader if row.get("id")}
+    except (OSError, UnicodeDecodeError) as e:
+        raise ValueError(f"roster {path} could not be read: {e}") from e
 
 
 def _notebook(folder: Path, assignment: str) -> Path:

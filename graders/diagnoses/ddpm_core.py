@@ -1,15 +1,19 @@
 """Known wrong formulas of the `ddpm_core` tasks (q_sample, posterior_mean, eps_loss, sample_loop).
 
 Each wrong formula takes float64 inputs and a `reference.Schedule` `s`; it returns None where it does not
-apply to a case (so that case neither confirms nor refutes it).
+apply to a case (so that case neither confirms nor refutes it). Each is computed by the reference itself: its
+q_sample or posterior mean on a schedule whose coefficient tables carry the misconception (`_misread`), its losses
+and samplers with the wrong option, model or reduction.
 """
 from __future__ import annotations
 
+import dataclasses
 from typing import Callable
 
 import torch
 
-from reference import Schedule, extract, p_mean_variance, sample_ddpm
+from reference import (Schedule, eps_loss, p_mean_variance, q_posterior_mean_variance, q_sample, sample_ddpm,
+                       simple_loss)
 
 from .base import Diagnosis, diagnosis as _d, on_pages
 
@@ -75,44 +79,132 @@ DIAGNOSES: dict[str, Diagnosis] = dict([
     _d("missing_sqrt_eps_coef",
        "The ε_θ coefficient lacks its square root: it is β_t/√(1 − ᾱ_t), not β_t/(1 − ᾱ_t).",
        "μ_θ = (x_t − β_t/√(1 − ᾱ_t)·ε_θ) / √α_t (eq. 11)"),
+    _d("missing_sqrt_x0",
+       "The square root is missing on the data's coefficient only: x0 (x̂0 in a DDIM step) is scaled by ᾱ where the "
+       "equation scales it by √ᾱ, the signal's standard deviation-like factor.",
+       "scale x0 by √ᾱ_t in eq. 4 and by √ᾱ_{t-1}·β_t/(1 − ᾱ_t) in eq. 7, and x̂0 by √ᾱ_prev in DDIM's eq. 12"),
+    _d("missing_sqrt_noise",
+       "The square root is missing on the noise's coefficient only: ε is scaled by the variance 1 − ᾱ_t, but a "
+       "standard normal is scaled by the standard deviation √(1 − ᾱ_t).",
+       "x_t = √ᾱ_t·x0 + √(1 − ᾱ_t)·ε"),
+    _d("one_minus_sqrt",
+       "The noise is scaled by 1 − √ᾱ_t, but the variances must add up to one, so its coefficient is √(1 − ᾱ_t).",
+       "x_t = √ᾱ_t·x0 + √(1 − ᾱ_t)·ε"),
+    _d("cumprod_twice",
+       "alpha_bar is cumulated again: the argument already holds ᾱ_t = Π_{s≤t} α_s, and its cumulative product "
+       "shrinks the signal far too fast.",
+       "use alpha_bar[t] as given, with no torch.cumprod"),
+    _d("unscaled_x0",
+       "x0 is not scaled down: x_t = x0 + √(1 − ᾱ_t)·ε is a variance-exploding process, but DDPM's eq. 4 keeps the "
+       "variance at one by scaling x0 by √ᾱ_t.",
+       "x_t = √ᾱ_t·x0 + √(1 − ᾱ_t)·ε"),
+    _d("unscaled_noise",
+       "The noise is added unscaled: ε is a standard normal, and q(x_t | x_0) has variance 1 − ᾱ_t, so ε is scaled "
+       "by √(1 − ᾱ_t).",
+       "x_t = √ᾱ_t·x0 + √(1 − ᾱ_t)·ε"),
+    _d("reversed_t",
+       "The timesteps are read from the wrong end: t = 0 is the least noisy step, ᾱ_0 close to 1, not the noisiest.",
+       "index the schedule with t itself, alpha_bar[t], not alpha_bar[T − 1 − t] or a flipped schedule"),
+    _d("alpha_bar_prev_zero",
+       "ᾱ_{t-1} at t = 0 is taken as 0: the empty product ᾱ_{-1} is 1, as if no noise had been added yet.",
+       "alpha_bar_prev = torch.cat([torch.ones(1), alpha_bar[:-1]])"),
+    _d("alpha_bar_for_alpha",
+       "√ᾱ_t stands where √α_t belongs in x_t's coefficient: one reverse step undoes one forward step, whose signal "
+       "scale is √α_t = √(1 − β_t).",
+       "x_t's coefficient is √α_t·(1 − ᾱ_{t-1})/(1 − ᾱ_t), α_t = 1 − β_t"),
+    _d("alpha_bar_for_alpha_bar_prev",
+       "√ᾱ_t stands where √ᾱ_{t-1} belongs in x0's coefficient: the posterior is over x_{t-1}, whose signal scale "
+       "is √ᾱ_{t-1}.",
+       "x0's coefficient is √ᾱ_{t-1}·β_t/(1 − ᾱ_t), with ᾱ_{t-1} = 1 at t = 0"),
+    _d("alpha_bar_prev_unshifted",
+       "ᾱ_{t-1} is taken as ᾱ_t: the table of ᾱ_{t-1} is ᾱ shifted one step to the right, with 1 at t = 0.",
+       "alpha_bar_prev = torch.cat([torch.ones(1), alpha_bar[:-1]])"),
+    _d("extra_sqrt",
+       "A square root too many: 1 − ᾱ_t and 1 − ᾱ_{t-1} are variances, and eq. 7 uses them as they are, without roots.",
+       "μ̃_t = √ᾱ_{t-1}·β_t/(1 − ᾱ_t)·x0 + √α_t·(1 − ᾱ_{t-1})/(1 − ᾱ_t)·x_t"),
+    _d("calls_wrong_q_sample",
+       "On every failing case the grader followed, eps_loss's own code is right given the x_t your q_sample returned "
+       "it: the loss fails only because q_sample, which it calls, is wrong on those very inputs.",
+       "fix q_sample first (its own check says how); this eps_loss then passes as it is"),
+    _d("l1_loss",
+       "The loss is the mean absolute error |ε − ε_θ|; L_simple is the mean squared error, the Gaussian bound's "
+       "term up to its weight.",
+       "return ((noise - eps_pred) ** 2).mean()"),
+    _d("rmse",
+       "The square root of the mean squared error is taken; L_simple is the mean squared error itself.",
+       "return ((noise - eps_pred) ** 2).mean(), with no .sqrt()"),
+    _d("loss_half",
+       "The squared error is halved, as in a Gaussian log-likelihood; L_simple (eq. 14) has no factor ½.",
+       "return ((noise - eps_pred) ** 2).mean()"),
+    _d("vlb_weighting",
+       "Each example's error is weighted by eq. 12's β_t²/(2σ_t²·α_t·(1 − ᾱ_t)), the true bound's weight; "
+       "L_simple (eq. 14) drops it and weighs every example's squared error equally.",
+       "weight every example equally: the plain mean of (ε − ε_θ)²"),
+    _d("model_on_x0",
+       "The model is called on x0; ε_θ predicts the noise in the noised x_t = √ᾱ_t·x0 + √(1 − ᾱ_t)·ε, so it must "
+       "see x_t.",
+       "eps_pred = model(x_t, t) with x_t from eq. 4"),
+    _d("clip_x0_pred",
+       "x̂0 is clipped to [−1, 1] before the step, as image samplers do; here the data are not images in "
+       "[−1, 1], and this task takes x̂0 (and the mean) as the model gives it.",
+       "use μ_θ from eq. 11 (or x̂0 from eq. 15) without clamping"),
+    _d("final_clip",
+       "The sample is clipped to [−1, 1] at the end, as image pipelines do before saving; the task asks for the "
+       "sampler's own output, which may leave [−1, 1].",
+       "return x_0 as the last step gives it, with no clamp"),
 ])
 
 
 DIAGNOSES = on_pages(DIAGNOSES, {
-    "Schedule design": ["alpha_bar_wrap", "t_off_by_one", "alpha_for_alpha_bar", "beta_for_alpha_bar"],
-    "Forward process": ["missing_sqrt", "swapped_q_coefficients"],
-    "Posterior q(xₜ₋₁ | xₜ, x₀)": ["swapped_posterior_coefficients", "sigma_tilde"],
-    "ELBO inspection": ["sum_not_mean"],
+    "Schedule design": ["alpha_bar_wrap", "t_off_by_one", "alpha_for_alpha_bar", "beta_for_alpha_bar",
+                        "cumprod_twice", "reversed_t", "alpha_bar_prev_zero", "alpha_bar_prev_unshifted"],
+    "Forward process": ["calls_wrong_q_sample", "missing_sqrt", "swapped_q_coefficients", "missing_sqrt_x0",
+                        "missing_sqrt_noise", "one_minus_sqrt", "unscaled_x0", "unscaled_noise"],
+    "Posterior q(xₜ₋₁ | xₜ, x₀)": ["swapped_posterior_coefficients", "sigma_tilde", "alpha_bar_for_alpha",
+                                  "alpha_bar_for_alpha_bar_prev", "extra_sqrt"],
+    "ELBO inspection": ["sum_not_mean", "vlb_weighting"],
+    "Training (Algorithm 1)": ["l1_loss", "rmse", "loss_half", "model_on_x0", "x0_regression"],
     "Sampling": ["model_t_plus_1", "reverse_order", "stops_early", "repeated_model_calls", "noise_at_last_step",
-                 "noise_index", "sigma_not_sqrt", "missing_inv_sqrt_alpha", "missing_sqrt_eps_coef"],
+                 "noise_index", "sigma_not_sqrt", "missing_inv_sqrt_alpha", "missing_sqrt_eps_coef", "clip_x0_pred",
+                 "final_clip"],
 })
 
 
 # ---- q_sample(x0, t, noise, alpha_bar) ---------------------------------------------------------------------------
 
-def _q_with(sqrt_ab: torch.Tensor, sqrt_one_minus_ab: torch.Tensor, x0, t, noise):
-    return extract(sqrt_ab, t, x0) * x0 + extract(sqrt_one_minus_ab, t, x0) * noise
+def _misread(s: Schedule, **coefficients) -> Schedule:
+    """`s` with some of its precomputed (T,) coefficients replaced by the misconception's, so the reference's own
+    q_sample or q_posterior_mean_variance computes the wrong formula."""
+    return dataclasses.replace(s, **coefficients)
 
 
-def _q_wrap(x0, t, noise, s: Schedule):
-    """ᾱ read at t-1: alpha_bar[t-1], wrapping round at t = 0."""
-    ab = s.alpha_bar.roll(1)  # ab[t] = alpha_bar[t-1]
-    return _q_with(ab.sqrt(), (1 - ab).sqrt(), x0, t, noise)
+def _q_misread(coefficients: Callable[[Schedule], dict], doc: str):
+    """The reference's q_sample (eq. 4) with coefficients(s) -> {sqrt_alpha_bar, sqrt_one_minus_alpha_bar} put in."""
+    def wrong(x0, t, noise, s: Schedule):
+        return q_sample(x0, t, _misread(s, **coefficients(s)), noise)
+    wrong.__doc__ = doc
+    return wrong
 
 
-def _q_off_by_one(x0, t, noise, s: Schedule):
-    """ᾱ one step early, as if t were the paper's 1-indexed t: [1, ᾱ_0, …][t]."""
-    return _q_with(s.alpha_bar_prev.sqrt(), (1 - s.alpha_bar_prev).sqrt(), x0, t, noise)
+def _roots_of(alpha_bar: torch.Tensor) -> dict:
+    return {"sqrt_alpha_bar": alpha_bar.sqrt(), "sqrt_one_minus_alpha_bar": (1 - alpha_bar).sqrt()}
 
 
-def _q_no_sqrt(x0, t, noise, s: Schedule):
-    """ᾱ_t·x0 + (1 − ᾱ_t)·ε."""
-    return _q_with(s.alpha_bar, 1 - s.alpha_bar, x0, t, noise)
-
-
-def _q_swapped(x0, t, noise, s: Schedule):
-    """√(1 − ᾱ_t)·x0 + √ᾱ_t·ε."""
-    return _q_with(s.sqrt_one_minus_alpha_bar, s.sqrt_alpha_bar, x0, t, noise)
+_q_wrap = _q_misread(lambda s: _roots_of(s.alpha_bar.roll(1)),
+                     "ᾱ read at t-1: alpha_bar[t-1], wrapping round at t = 0.")
+_q_off_by_one = _q_misread(lambda s: _roots_of(s.alpha_bar_prev),
+                           "ᾱ one step early, as if t were the paper's 1-indexed t: [1, ᾱ_0, …][t].")
+_q_no_sqrt = _q_misread(lambda s: {"sqrt_alpha_bar": s.alpha_bar, "sqrt_one_minus_alpha_bar": 1 - s.alpha_bar},
+                        "ᾱ_t·x0 + (1 − ᾱ_t)·ε.")
+_q_no_sqrt_x0 = _q_misread(lambda s: {"sqrt_alpha_bar": s.alpha_bar}, "ᾱ_t·x0 + √(1 − ᾱ_t)·ε.")
+_q_no_sqrt_noise = _q_misread(lambda s: {"sqrt_one_minus_alpha_bar": 1 - s.alpha_bar}, "√ᾱ_t·x0 + (1 − ᾱ_t)·ε.")
+_q_one_minus_sqrt = _q_misread(lambda s: {"sqrt_one_minus_alpha_bar": 1 - s.sqrt_alpha_bar}, "√ᾱ_t·x0 + (1 − √ᾱ_t)·ε.")
+_q_swapped = _q_misread(lambda s: {"sqrt_alpha_bar": s.sqrt_one_minus_alpha_bar,
+                                   "sqrt_one_minus_alpha_bar": s.sqrt_alpha_bar}, "√(1 − ᾱ_t)·x0 + √ᾱ_t·ε.")
+_q_cumprod_twice = _q_misread(lambda s: _roots_of(torch.cumprod(s.alpha_bar, 0)), "ᾱ replaced by cumprod(ᾱ).")
+_q_unscaled_x0 = _q_misread(lambda s: {"sqrt_alpha_bar": torch.ones_like(s.alpha_bar)}, "x0 + √(1 − ᾱ_t)·ε.")
+_q_unscaled_noise = _q_misread(lambda s: {"sqrt_one_minus_alpha_bar": torch.ones_like(s.alpha_bar)}, "√ᾱ_t·x0 + ε.")
+_q_reversed_t = _q_misread(lambda s: _roots_of(s.alpha_bar.flip(0)), "ᾱ read at T − 1 − t.")
 
 
 def _q_broadcast(x0, t, noise, s: Schedule):
@@ -124,78 +216,122 @@ def _q_broadcast(x0, t, noise, s: Schedule):
 
 # ---- posterior_mean(x0, x_t, t, betas) ------------------------------------------------------------------------------
 
-def _posterior_with(coef1: torch.Tensor, coef2: torch.Tensor, x0, x_t, t):
-    return extract(coef1, t, x_t) * x0 + extract(coef2, t, x_t) * x_t
+def _pm_misread(coefficients: Callable[[Schedule], dict], doc: str):
+    """The reference's posterior mean (eq. 7) with coefficients(s) -> {posterior_mean_coef1 (x0's),
+    posterior_mean_coef2 (x_t's)} swapped in."""
+    def wrong(x0, x_t, t, s: Schedule):
+        return q_posterior_mean_variance(x0, x_t, t, _misread(s, **coefficients(s)))[0]
+    wrong.__doc__ = doc
+    return wrong
 
 
-def _pm_wrap(x0, x_t, t, s: Schedule):
-    """ᾱ_{t-1} read as alpha_bar[t-1]: at t = 0 that is ᾱ_{T-1} instead of 1."""
-    ab_prev = s.alpha_bar.roll(1)  # ab_prev[t] = alpha_bar[t-1]
-    coef1 = ab_prev.sqrt() * s.betas / (1 - s.alpha_bar)
-    coef2 = s.alphas.sqrt() * (1 - ab_prev) / (1 - s.alpha_bar)
-    return _posterior_with(coef1, coef2, x0, x_t, t)
+def _coefficients_of(alpha_bar: torch.Tensor, alpha_bar_prev: torch.Tensor, alphas: torch.Tensor,
+                     betas: torch.Tensor) -> dict:
+    """Eq. 7's coefficients built from (possibly wrong) ᾱ_t, ᾱ_{t-1}, α_t and β_t, as a student's code would."""
+    return {"posterior_mean_coef1": alpha_bar_prev.sqrt() * betas / (1 - alpha_bar),
+            "posterior_mean_coef2": alphas.sqrt() * (1 - alpha_bar_prev) / (1 - alpha_bar)}
 
 
-def _pm_off_by_one(x0, x_t, t, s: Schedule):
-    """Every coefficient read at t-1 (wrapping at t = 0), as if t were 1-indexed."""
-    return _posterior_with(s.posterior_mean_coef1.roll(1), s.posterior_mean_coef2.roll(1), x0, x_t, t)
+def _with_first(values: torch.Tensor, first: float) -> torch.Tensor:
+    """[first, values[0], …, values[T-2]]: a ᾱ_{t-1} table built by shifting, with `first` at t = 0."""
+    return torch.cat([torch.full((1,), first, dtype=values.dtype), values[:-1]])
 
 
-def _pm_swapped(x0, x_t, t, s: Schedule):
-    return _posterior_with(s.posterior_mean_coef2, s.posterior_mean_coef1, x0, x_t, t)
-
-
-def _pm_no_sqrt(x0, x_t, t, s: Schedule):
-    """ᾱ_{t-1} and α_t without their square roots."""
-    return _posterior_with(s.posterior_mean_coef1 * s.alpha_bar_prev.sqrt(), s.posterior_mean_coef2 * s.alphas.sqrt(),
-                           x0, x_t, t)
-
-
-def _pm_alpha_for_alpha_bar(x0, x_t, t, s: Schedule):
-    """ᾱ taken as α = 1 − β (no cumulative product), ᾱ_{t-1} as α_{t-1} with a 1 at t = 0."""
-    a, a_prev = s.alphas, torch.cat([torch.ones(1, dtype=s.alphas.dtype), s.alphas[:-1]])
-    return _posterior_with(a_prev.sqrt() * s.betas / (1 - a), a.sqrt() * (1 - a_prev) / (1 - a), x0, x_t, t)
-
-
-def _pm_beta_for_alpha_bar(x0, x_t, t, s: Schedule):
-    """ᾱ built as the cumulative product of β instead of α = 1 − β."""
-    ab = torch.cumprod(s.betas, 0)
-    ab_prev = torch.cat([torch.ones(1, dtype=ab.dtype), ab[:-1]])
-    return _posterior_with(ab_prev.sqrt() * s.betas / (1 - ab), s.alphas.sqrt() * (1 - ab_prev) / (1 - ab), x0, x_t, t)
+_pm_wrap = _pm_misread(lambda s: _coefficients_of(s.alpha_bar, s.alpha_bar.roll(1), s.alphas, s.betas),
+                       "ᾱ_{t-1} read as alpha_bar[t-1]: at t = 0 that is ᾱ_{T-1} instead of 1.")
+_pm_off_by_one = _pm_misread(lambda s: {"posterior_mean_coef1": s.posterior_mean_coef1.roll(1),
+                                        "posterior_mean_coef2": s.posterior_mean_coef2.roll(1)},
+                             "Every coefficient read at t-1 (wrapping at t = 0), as if t were 1-indexed.")
+_pm_swapped = _pm_misread(lambda s: {"posterior_mean_coef1": s.posterior_mean_coef2,
+                                     "posterior_mean_coef2": s.posterior_mean_coef1}, "The two coefficients swapped.")
+_pm_no_sqrt = _pm_misread(lambda s: {"posterior_mean_coef1": s.posterior_mean_coef1 * s.alpha_bar_prev.sqrt(),
+                                     "posterior_mean_coef2": s.posterior_mean_coef2 * s.alphas.sqrt()},
+                          "ᾱ_{t-1} and α_t without their square roots.")
+_pm_no_sqrt_x0 = _pm_misread(lambda s: {"posterior_mean_coef1": s.posterior_mean_coef1 * s.alpha_bar_prev.sqrt()},
+                             "ᾱ_{t-1} without its square root in x0's coefficient.")
+_pm_alpha_for_alpha_bar = _pm_misread(lambda s: _coefficients_of(s.alphas, _with_first(s.alphas, 1.0), s.alphas,
+                                                                 s.betas),
+                                      "ᾱ taken as α = 1 − β (no cumulative product), ᾱ_{t-1} as α_{t-1}, 1 at t = 0.")
+_pm_beta_for_alpha_bar = _pm_misread(lambda s: _coefficients_of(torch.cumprod(s.betas, 0),
+                                                                _with_first(torch.cumprod(s.betas, 0), 1.0), s.alphas,
+                                                                s.betas),
+                                     "ᾱ built as the cumulative product of β instead of α = 1 − β.")
+_pm_prev_zero = _pm_misread(lambda s: _coefficients_of(s.alpha_bar, _with_first(s.alpha_bar, 0.0), s.alphas, s.betas),
+                            "ᾱ_{t-1} padded with 0 at t = 0.")
+_pm_alpha_bar_for_alpha = _pm_misread(lambda s: _coefficients_of(s.alpha_bar, s.alpha_bar_prev, s.alpha_bar, s.betas),
+                                      "√ᾱ_t in x_t's coefficient where √α_t belongs.")
+_pm_prev_unshifted = _pm_misread(lambda s: _coefficients_of(s.alpha_bar, s.alpha_bar, s.alphas, s.betas),
+                                 "ᾱ_{t-1} taken as ᾱ_t itself, the table never shifted.")
+_pm_root_denominator = _pm_misread(
+    lambda s: _coefficients_of(1 - s.sqrt_one_minus_alpha_bar, s.alpha_bar_prev, s.alphas, s.betas),
+    "√(1 − ᾱ_t) in the denominators.")
+_pm_root_prev_variance = _pm_misread(
+    lambda s: {"posterior_mean_coef2": s.posterior_mean_coef2 / (1 - s.alpha_bar_prev) * (1 - s.alpha_bar_prev).sqrt()},
+    "√(1 − ᾱ_{t-1}) in x_t's coefficient.")
+_pm_alpha_bar_for_prev = _pm_misread(
+    lambda s: {"posterior_mean_coef1": s.posterior_mean_coef1 / s.alpha_bar_prev.sqrt() * s.sqrt_alpha_bar},
+    "√ᾱ_t in x0's coefficient where √ᾱ_{t-1} belongs.")
 
 
 # ---- eps_loss(model, x0, t, noise, alpha_bar) ------------------------------------------------------------------------
 
-def _loss_of(model, x_t, t, target) -> torch.Tensor:
-    return ((target - model(x_t, t)) ** 2).mean()
+def _squared_errors(model, x0, t, noise, s: Schedule) -> torch.Tensor:
+    """(ε − ε_θ(x_t, t))² elementwise, x_t from the reference's eq. 4."""
+    return (noise - model(q_sample(x0, t, s, noise), t)) ** 2
 
 
 def _eps_sum_dims(model, x0, t, noise, s: Schedule):
     """Summed over dimensions, averaged over the batch."""
-    x_t = _q_with(s.sqrt_alpha_bar, s.sqrt_one_minus_alpha_bar, x0, t, noise)
-    return ((noise - model(x_t, t)) ** 2).flatten(1).sum(1).mean()
+    return _squared_errors(model, x0, t, noise, s).flatten(1).sum(1).mean()
 
 
 def _eps_sum_all(model, x0, t, noise, s: Schedule):
     """Summed over the batch and every dimension."""
-    x_t = _q_with(s.sqrt_alpha_bar, s.sqrt_one_minus_alpha_bar, x0, t, noise)
-    return ((noise - model(x_t, t)) ** 2).sum()
+    return _squared_errors(model, x0, t, noise, s).sum()
+
+
+def _eps_sum_batch(model, x0, t, noise, s: Schedule):
+    """Averaged over dimensions, summed over the batch."""
+    return simple_loss(model, x0, t, s, noise).sum()
 
 
 def _eps_x0_target(model, x0, t, noise, s: Schedule):
-    x_t = _q_with(s.sqrt_alpha_bar, s.sqrt_one_minus_alpha_bar, x0, t, noise)
-    return _loss_of(model, x_t, t, x0)
+    return simple_loss(model, x0, t, s, noise, prediction="x0").mean()
 
 
 def _eps_t_plus_1(model, x0, t, noise, s: Schedule):
-    x_t = _q_with(s.sqrt_alpha_bar, s.sqrt_one_minus_alpha_bar, x0, t, noise)
-    return _loss_of(model, x_t, t + 1, noise)
+    return simple_loss(lambda x, t_: model(x, t_ + 1), x0, t, s, noise).mean()
+
+
+def _eps_l1(model, x0, t, noise, s: Schedule):
+    return _squared_errors(model, x0, t, noise, s).sqrt().mean()
+
+
+def _eps_rmse(model, x0, t, noise, s: Schedule):
+    return simple_loss(model, x0, t, s, noise).mean().sqrt()
+
+
+def _eps_half(model, x0, t, noise, s: Schedule):
+    return 0.5 * simple_loss(model, x0, t, s, noise).mean()
+
+
+def _eps_vlb_weighted(per_dim: bool):
+    """The reference's eq. 12-weighted loss (σ² = β_t at every t, as a student's β_t²/(2β_t·α_t·(1 − ᾱ_t)) has it),
+    averaged over the batch, the squared error summed over dimensions or (per_dim) averaged over them."""
+    def wrong(model, x0, t, noise, s: Schedule):
+        weighted = eps_loss(model, x0, t, _misread(s, log_betas_clipped=s.betas.log()), noise, weighting="vlb")
+        return weighted.mean() / (x0[0].numel() if per_dim else 1)
+    return wrong
+
+
+def _eps_model_on_x0(model, x0, t, noise, s: Schedule):
+    return ((noise - model(x0, t)) ** 2).mean()
 
 
 def _eps_noised_with(q_wrong):
     def wrong(model, x0, t, noise, s: Schedule):
         x_t = q_wrong(x0, t, noise, s)
-        return None if x_t is None else _loss_of(model, x_t, t, noise)
+        return None if x_t is None else ((noise - model(x_t, t)) ** 2).mean()
     wrong.__doc__ = f"x_t made by the wrong q_sample: {q_wrong.__doc__}"
     return wrong
 
@@ -254,6 +390,14 @@ def _sample_t_plus_1(model, x_T, s, noises):
     return sample_ddpm(lambda x, t: model(x, t + 1), x_T.shape, s, x_T=x_T, noises=noises)
 
 
+def _sample_clip_x0(model, x_T, s, noises):
+    return sample_ddpm(model, x_T.shape, s, x_T=x_T, noises=noises, clip_x0=1.0)
+
+
+def _sample_final_clip(model, x_T, s, noises):
+    return sample_ddpm(model, x_T.shape, s, x_T=x_T, noises=noises).clamp(-1, 1)
+
+
 # ---- the table the checks read ----------------------------------------------------------------------------------
 
 WRONG: dict[str, dict[str, list[Callable]]] = {
@@ -261,7 +405,14 @@ WRONG: dict[str, dict[str, list[Callable]]] = {
         "alpha_bar_wrap": [_q_wrap],
         "t_off_by_one": [_q_off_by_one],
         "missing_sqrt": [_q_no_sqrt],
+        "missing_sqrt_x0": [_q_no_sqrt_x0],
+        "missing_sqrt_noise": [_q_no_sqrt_noise],
+        "one_minus_sqrt": [_q_one_minus_sqrt],
         "swapped_q_coefficients": [_q_swapped],
+        "cumprod_twice": [_q_cumprod_twice],
+        "unscaled_x0": [_q_unscaled_x0],
+        "unscaled_noise": [_q_unscaled_noise],
+        "reversed_t": [_q_reversed_t],
         "broadcast": [_q_broadcast],
     },
     "posterior_mean": {
@@ -269,14 +420,26 @@ WRONG: dict[str, dict[str, list[Callable]]] = {
         "t_off_by_one": [_pm_off_by_one],
         "swapped_posterior_coefficients": [_pm_swapped],
         "missing_sqrt": [_pm_no_sqrt],
+        "missing_sqrt_x0": [_pm_no_sqrt_x0],
         "alpha_for_alpha_bar": [_pm_alpha_for_alpha_bar],
         "beta_for_alpha_bar": [_pm_beta_for_alpha_bar],
+        "alpha_bar_prev_zero": [_pm_prev_zero],
+        "alpha_bar_for_alpha": [_pm_alpha_bar_for_alpha],
+        "alpha_bar_for_alpha_bar_prev": [_pm_alpha_bar_for_prev],
+        "alpha_bar_prev_unshifted": [_pm_prev_unshifted],
+        "extra_sqrt": [_pm_root_denominator, _pm_root_prev_variance],
     },
     "eps_loss": {
-        "sum_not_mean": [_eps_sum_dims, _eps_sum_all],
+        "sum_not_mean": [_eps_sum_dims, _eps_sum_all, _eps_sum_batch],
         "x0_regression": [_eps_x0_target],
         "model_t_plus_1": [_eps_t_plus_1],
+        "l1_loss": [_eps_l1],
+        "rmse": [_eps_rmse],
+        "loss_half": [_eps_half],
+        "vlb_weighting": [_eps_vlb_weighted(per_dim=True), _eps_vlb_weighted(per_dim=False)],
+        "model_on_x0": [_eps_model_on_x0],
         "missing_sqrt": [_eps_noised_with(_q_no_sqrt)],
+        "missing_sqrt_x0": [_eps_noised_with(_q_no_sqrt_x0)],
         "alpha_bar_wrap": [_eps_noised_with(_q_wrap)],
         "swapped_q_coefficients": [_eps_noised_with(_q_swapped)],
     },
@@ -290,5 +453,7 @@ WRONG: dict[str, dict[str, list[Callable]]] = {
         "alpha_for_alpha_bar": [_sample_alpha_for_alpha_bar],
         "beta_for_alpha_bar": [_sample_beta_for_alpha_bar],
         "model_t_plus_1": [_sample_t_plus_1],
+        "clip_x0_pred": [_sample_clip_x0],
+        "final_clip": [_sample_final_clip],
     },
 }

@@ -19,6 +19,7 @@ import reference
 from ..cases import PUBLIC_SEED, Case, cases_for
 from ..engine import TaskSpec, model_arg
 from ..stand_ins import ToyDecoder, toy_eps
+from ..upstream import UpstreamLog, close, equal_to
 from .common import GAUSSIAN, batch_t_spy, clamped, f64, gaussian
 
 EQ5 = ("eq. 5's L_{t-1}: KL(q(x_{t-1} | x_t, x_0) ‖ p_θ(x_{t-1} | x_t)) = Σ over dimensions of ½·(log(σ_t²/β̃_t) "
@@ -218,6 +219,34 @@ def _loop_spy(case: Case, calls: list[list[int]]):
     return _timesteps_spy(case.T, case.param("steps"), calls)
 
 
+def _loop_blame(case: Case, inputs: tuple, log: UpstreamLog, output: torch.Tensor) -> str | None:
+    """Is ddim_sample right given the student's own ddim_step? It called ddim_step once per trailing τ from the top,
+    each time with the last step's output (x_T first), t = τ_j, t_prev = τ_{j-1} (−1 last), its own ᾱ and η, and
+    z = noises[j − 1] when η > 0; a step's output was wrong (eq. 12) on its inputs; and it returned the last one."""
+    _, x_T, alpha_bar, steps, eta, noises = f64(*inputs)
+    taus, dtype = reference.ddim_timesteps(case.T, steps), case.dtype
+    calls = [c for c in log.calls if c.function == "ddim_step"]
+    if len(calls) != steps:
+        return None
+    x_t, step_wrong = x_T, False
+    for k, c in enumerate(calls):
+        i = steps - 1 - k
+        t, t_prev = taus[i], taus[i - 1] if i > 0 else -1
+        z = c.arg("noise", 6)
+        if not (close(c.arg("x_t", 1), x_t, dtype) and equal_to(c.arg("t", 2), t)
+                and equal_to(c.arg("t_prev", 3), t_prev)
+                and close(c.arg("alpha_bar", 4), alpha_bar, dtype) and close(c.arg("eta", 5), eta, dtype)
+                and (eta == 0 or close(z, noises[i], dtype)) and isinstance(c.output, torch.Tensor)):
+            return None
+        B = x_t.shape[0]
+        right = reference.ddim_step(gaussian(case), x_t, torch.full((B,), t, dtype=torch.long),
+                                    torch.full((B,), t_prev, dtype=torch.long), case.schedule,
+                                    eta, noises[i] if eta > 0 else None).x_prev
+        step_wrong |= not close(c.output, right, dtype)
+        x_t = c.output
+    return "calls_wrong_ddim_step" if step_wrong and close(output, x_t, dtype) else None
+
+
 # ---- sample_latent(model, decoder, z_T, alpha_bar, steps, z_mean, z_std) -------------------------------------------
 
 def _latent_cases(level: str, seed: int) -> list[Case]:
@@ -269,6 +298,25 @@ def _latent_spy(case: Case, calls: list[list[int]]):
     return _timesteps_spy(case.T, case.param("steps"), calls)
 
 
+def _latent_blame(case: Case, inputs: tuple, log: UpstreamLog, output: torch.Tensor) -> str | None:
+    """Is sample_latent right given the student's own ddim_sample? It called ddim_sample once, on z_T, its own ᾱ and
+    steps, η = 0; ddim_sample's ẑ0 was wrong; and the images are decoder(z_std·ẑ0 + z_mean) of that very ẑ0."""
+    _, _, z_T, alpha_bar, steps, z_mean, z_std = f64(*inputs)
+    calls = [c for c in log.calls if c.function == "ddim_sample"]
+    if len(calls) != 1:
+        return None
+    c, dtype = calls[0], case.dtype
+    if not (close(c.arg("x_T", 1), z_T, dtype) and close(c.arg("alpha_bar", 2), alpha_bar, dtype)
+            and equal_to(c.arg("steps", 3), steps) and equal_to(c.arg("eta", 4), 0.0)
+            and isinstance(c.output, torch.Tensor)):
+        return None
+    z0_hat = c.output
+    if close(z0_hat, reference.sample_ddim(gaussian(case), z_T.shape, case.schedule, steps, 0.0, x_T=z_T), dtype):
+        return None
+    decoded = ToyDecoder(case.shape[1])(z_std * z0_hat + z_mean)
+    return "calls_wrong_ddim_sample" if close(output, decoded, dtype) else None
+
+
 # ---- the assignment ---------------------------------------------------------------------------------------------
 
 TASKS: dict[str, TaskSpec] = {spec.name: spec for spec in [
@@ -281,9 +329,11 @@ TASKS: dict[str, TaskSpec] = {spec.name: spec for spec in [
     TaskSpec("ddim_sample", "ddim_sample(model, x_T, alpha_bar, steps, eta, noises) -> x0",
              ("model", "x_T", "alpha_bar", "steps", "eta", "noises"), TRAILING, 1, 4,
              _loop_cases, _loop_inputs, _loop_truth, _loop_wrong_args, lambda c: c.shape, spy=_loop_spy,
-             nan_spy=_loop_nan_spy, degenerate=_one_step_degenerate, with_t=False),
+             nan_spy=_loop_nan_spy, degenerate=_one_step_degenerate, with_t=False, upstream=("ddim_step",),
+             blame=_loop_blame),
     TaskSpec("sample_latent", "sample_latent(model, decoder, z_T, alpha_bar, steps, z_mean, z_std) -> images",
              ("model", "decoder", "z_T", "alpha_bar", "steps", "z_mean", "z_std"), LATENT, 1, 4,
              _latent_cases, _latent_inputs, _latent_truth, _latent_wrong_args, lambda c: (c.shape[0], 1, 8, 8),
-             spy=_latent_spy, nan_spy=_loop_nan_spy, degenerate=_one_step_degenerate, with_t=False),
+             spy=_latent_spy, nan_spy=_loop_nan_spy, degenerate=_one_step_degenerate, with_t=False,
+             upstream=("ddim_sample",), blame=_latent_blame),
 ]}

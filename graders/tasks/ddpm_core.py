@@ -14,6 +14,7 @@ import reference
 from ..cases import Case, cases_for
 from ..engine import TaskSpec, model_arg
 from ..stand_ins import toy_eps
+from ..upstream import UpstreamLog, close
 from .common import GAUSSIAN, batch_t_spy, clamped, f64, gaussian
 
 EQ4 = "eq. 4: x_t = √ᾱ_t·x0 + √(1 − ᾱ_t)·ε"
@@ -73,6 +74,23 @@ def _loss_truth(case: Case, a):
 def _loss_wrong_args(case: Case, a):
     _, x0, t, eps, _ = f64(*a)
     return clamped(toy_eps, case.T), x0, t, eps, case.schedule
+
+
+def _loss_blame(case: Case, inputs: tuple, log: UpstreamLog, output: torch.Tensor) -> str | None:
+    """Is eps_loss right given the student's own q_sample? It called q_sample once, on its own x0, t, noise and ᾱ;
+    q_sample's x_t was wrong (eq. 4); and the loss is eq. 14's mean of (ε − ε_θ(x_t, t))² on that very x_t."""
+    _, x0, t, noise, alpha_bar = f64(*inputs)
+    calls = [c for c in log.calls if c.function == "q_sample"]
+    if len(calls) != 1:
+        return None
+    c, dtype = calls[0], case.dtype
+    given = [("x0", x0), ("t", t), ("noise", noise), ("alpha_bar", alpha_bar)]
+    if not all(close(c.arg(name, i), value, dtype) for i, (name, value) in enumerate(given)):
+        return None
+    x_t = c.output
+    if not isinstance(x_t, torch.Tensor) or close(x_t, reference.q_sample(x0, t, case.schedule, noise), dtype):
+        return None
+    return "calls_wrong_q_sample" if close(output, ((noise - toy_eps(x_t, t)) ** 2).mean(), dtype) else None
 
 
 def _loss_shape_hint(case: Case, shape: tuple[int, ...]) -> str:
@@ -140,7 +158,7 @@ TASKS: dict[str, TaskSpec] = {spec.name: spec for spec in [
     TaskSpec("eps_loss", "eps_loss(model, x0, t, noise, alpha_bar) -> loss",
              ("model", "x0", "t", "noise", "alpha_bar"), EQ14, 1, 4,
              cases_for, _loss_inputs, _loss_truth, _loss_wrong_args, lambda c: (), spy=batch_t_spy,
-             shape_hint=_loss_shape_hint),
+             shape_hint=_loss_shape_hint, upstream=("q_sample",), blame=_loss_blame),
     TaskSpec("sample_loop", "sample_loop(model, x_T, betas, noises) -> x0", ("model", "x_T", "betas", "noises"),
              ALG2, 2, 8, _loop_cases, _loop_inputs, _loop_truth, _loop_wrong_args, lambda c: c.shape,
              spy=_loop_spy, degenerate=_loop_degenerate, with_t=False),

@@ -1,10 +1,10 @@
 # task: kl_term
-# expect: kl_mean_term_only
+# expect: kl_q_variance_beta
 import torch
 
 
 def kl_term(model, x0, x_t, t, betas):
-    """Planted mistake: keeps only the mean term of the Gaussian KL."""
+    """Planted mistake: keeps only the mean term of the Gaussian KL (the same numbers as q's variance taken as β_t)."""
     alphas = 1 - betas
     alpha_bar = torch.cumprod(alphas, 0)
     alpha_bar_prev = torch.cat([torch.ones(1, dtype=betas.dtype), alpha_bar[:-1]])
@@ -14,7 +14,6 @@ def kl_term(model, x0, x_t, t, betas):
         return arr[t].reshape(shape).to(x0.dtype)
 
     mean_q = at(alpha_bar_prev.sqrt() * betas / (1 - alpha_bar)) * x0 + at(alphas.sqrt() * (1 - alpha_bar_prev) / (1 - alpha_bar)) * x_t
-    var_q = at(betas * (1 - alpha_bar_prev) / (1 - alpha_bar))
     eps_pred = model(x_t, t)
     var_p = at(betas)
     mean_p = (x_t - var_p / at((1 - alpha_bar).sqrt()) * eps_pred) / at(alphas.sqrt())

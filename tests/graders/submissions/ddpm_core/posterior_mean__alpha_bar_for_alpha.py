@@ -1,0 +1,13 @@
+# task: posterior_mean
+# expect: alpha_bar_for_alpha
+import torch
+
+
+def posterior_mean(x0, x_t, t, betas):
+    """Planted mistake: √ᾱ_t where √α_t belongs in x_t's coefficient."""
+    alpha_bar = torch.cumprod(1 - betas, 0)
+    alpha_bar_prev = torch.cat([torch.ones(1, dtype=betas.dtype), alpha_bar[:-1]])
+    coef_x0 = alpha_bar_prev.sqrt() * betas / (1 - alpha_bar)
+    coef_xt = alpha_bar.sqrt() * (1 - alpha_bar_prev) / (1 - alpha_bar)
+    shape = (-1, *[1] * (x0.dim() - 1))
+    return coef_x0[t].reshape(shape).to(x0.dtype) * x0 + coef_xt[t].reshape(shape).to(x0.dtype) * x_t

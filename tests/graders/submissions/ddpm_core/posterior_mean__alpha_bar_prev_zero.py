@@ -1,0 +1,14 @@
+# task: posterior_mean
+# expect: alpha_bar_prev_zero
+import torch
+
+
+def posterior_mean(x0, x_t, t, betas):
+    """Planted mistake: pads ᾱ_{t-1} with 0 at t = 0."""
+    alphas = 1 - betas
+    alpha_bar = torch.cumprod(alphas, 0)
+    alpha_bar_prev = torch.cat([torch.zeros(1, dtype=betas.dtype), alpha_bar[:-1]])
+    coef_x0 = alpha_bar_prev.sqrt() * betas / (1 - alpha_bar)
+    coef_xt = alphas.sqrt() * (1 - alpha_bar_prev) / (1 - alpha_bar)
+    shape = (-1, *[1] * (x0.dim() - 1))
+    return coef_x0[t].reshape(shape).to(x0.dtype) * x0 + coef_xt[t].reshape(shape).to(x0.dtype) * x_t

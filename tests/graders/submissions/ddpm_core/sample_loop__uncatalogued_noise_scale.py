@@ -1,0 +1,16 @@
+# task: sample_loop
+# expect-status: wrong
+# No known mistake: scales the fresh noise by √(1 − ᾱ_t), q(x_t | x_0)'s standard deviation, not σ_t.
+import torch
+
+
+def sample_loop(model, x_T, betas, noises):
+    """Planted un-catalogued mistake: σ_t = √(1 − ᾱ_t)."""
+    alphas = 1 - betas
+    alpha_bar = torch.cumprod(alphas, 0)
+    x_t = x_T
+    for t in reversed(range(len(betas))):
+        eps_pred = model(x_t, torch.full((x_t.shape[0],), t, dtype=torch.long))
+        mean = (x_t - float(betas[t] / (1 - alpha_bar[t]).sqrt()) * eps_pred) / float(alphas[t].sqrt())
+        x_t = mean + float((1 - alpha_bar[t]).sqrt()) * noises[t] if t > 0 else mean
+    return x_t
