@@ -5,24 +5,25 @@
 Every student starts from the source notebook with the instructor's solutions, then replaces some cells:
 - correct students in other styles (tests/compare_styles.py), the instructor's own included;
 - one student per planted-mistake file in tests/graders/submissions/ddpm_core/ (its header says what the check should
-  find), the other three tasks left correct;
+  find), the other tasks left correct but the earlier function a chain file's right code calls (its upstream file);
 - broken and hostile students of our own (below), who must cost only their own points: they write, read, fork,
   spawn, signal, forge the grader's protocol and ignore its alarm, each inside its own sandbox;
 - "table" and "table-copy", a near-copy the similarity review must catch.
 """
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass
 from pathlib import Path
 
 import nbformat
 
 from compare_styles import STYLES
+from graders.diagnoses import DIAGNOSES
 from graders.tasks import tasks_of
+from planted import Planted
+from planted import planted as read_planted
 
 ROOT = Path(__file__).resolve().parents[1]
-PLANTED = ROOT / "tests" / "graders" / "submissions" / "ddpm_core"
 ASSIGNMENT = "ddpm_core"
 TASKS = tasks_of(ASSIGNMENT)
 VICTIM = "correct-loop"  # the student whose files the hostile ones go after
@@ -139,25 +140,27 @@ def solutions(assignment: str = ASSIGNMENT) -> dict[str, str]:
     return out
 
 
-def planted() -> dict[str, tuple[str, str, Expect]]:
-    """student -> (task, cell source, expectation), one per file in tests/graders/submissions/ddpm_core/.
+def _expect(p: Planted) -> Expect:
+    """What the check of a planted file's task should find, from its header: a pass (less any slip), a diagnosis,
+    or a status ("wrong": a mistake the catalogue does not hold)."""
+    if p.expect == "passed":
+        return Expect(True, "passed", points_lost=p.points_lost)
+    return Expect(False, None, p.expect) if p.expect in DIAGNOSES else Expect(False, p.expect)
 
-    The header says what the check should find: `# expect: <diagnosis>` for a wrong formula, or
-    `# expect-status: <status>`, with `# points-lost: N` where a passing check still costs N points.
-    """
-    out = {}
-    for path in sorted(PLANTED.glob("*.py")):
-        source = path.read_text()
-        task = re.search(r"^# task: (\w+)", source, re.M).group(1)
-        key = re.search(r"^# expect(-status)?: (\w+)", source, re.M)
-        status = key.group(2) if key.group(1) else None
-        lost = re.search(r"^# points-lost: (\d+)", source, re.M)  # right numbers against the contract
-        if status == "passed":
-            expect = Expect(True, "passed", points_lost=int(lost.group(1)) if lost else 0)
-        else:
-            expect = Expect(False, status, None if key.group(1) else key.group(2))
-        out[path.stem.replace("__", "-")] = (task, source, expect)
-    return out
+
+def planted() -> dict[str, tuple[str, str, Expect]]:
+    """student -> (task, cell source, expectation), one per file in tests/graders/submissions/ddpm_core/
+    (tests/planted.py reads their headers)."""
+    return {p.stem.replace("__", "-"): (p.task, p.path.read_text(), _expect(p)) for p in read_planted(ASSIGNMENT)}
+
+
+def upstream() -> dict[str, tuple[str, str, Expect]]:
+    """student -> (task, cell source, expectation) of the planted file whose wrong earlier function a planted
+    student's right code calls (its `# upstream-from:` header): that student hands it in too."""
+    files = {p.stem: p for p in read_planted(ASSIGNMENT)}
+    return {p.stem.replace("__", "-"): (files[p.upstream].task, files[p.upstream].path.read_text(),
+                                        _expect(files[p.upstream]))
+            for p in files.values() if p.upstream}
 
 
 def write_notebook(submitted: Path, student: str, cells: dict[str, str], assignment: str = ASSIGNMENT) -> Path:
@@ -185,7 +188,12 @@ def build_class(submitted: Path, report: Path) -> dict[str, dict[str, Expect]]:
         write_notebook(submitted, student, cells)
         expected[student] = {t: PASS for t in TASKS}
     victim = submitted / VICTIM / ASSIGNMENT / f"{ASSIGNMENT}.ipynb"
+    earlier = upstream()
     for student, (task, source, expect) in {**planted(), **_hostile(victim, report)}.items():
-        write_notebook(submitted, student, {**base, task: source})
-        expected[student] = {t: expect if t == task else PASS for t in TASKS}
+        cells, wants = {task: source}, {task: expect}
+        if student in earlier:
+            up_task, up_source, up_expect = earlier[student]
+            cells[up_task], wants[up_task] = up_source, up_expect
+        write_notebook(submitted, student, {**base, **cells})
+        expected[student] = {t: wants.get(t, PASS) for t in TASKS}
     return expected
