@@ -135,16 +135,22 @@ def test_serve_starts_the_installed_lab(installed):
     assert Path(ran.stdout.split()[0]).is_relative_to(installed["site"])
 
 
-def test_a_course_folder_elsewhere_uses_the_installed_graders(installed, tmp_path):
-    """Does nbgrader_config.py load in a course copied out of the checkout, importing the installed graders; does it
-    stop nbgrader, saying why, where no lab is installed (nbgrader would go on without the config); and may the
-    installed lab's environment be sandboxed (it holds no course)?"""
-    course = tmp_path / "course"
+def released_course(installed: dict, course: Path) -> Path:
+    """The course's config and source notebooks copied to `course`, out of the checkout, and ddpm_core released
+    there by the installed lab's nbgrader."""
     course.mkdir()
     shutil.copy(ROOT / "assignments" / "nbgrader_config.py", course)
     shutil.copytree(ROOT / "assignments" / "source", course / "source")
     made = run(installed, str(installed["python"]), "-m", "nbgrader", "generate_assignment", "ddpm_core", cwd=course)
     assert made.returncode == 0, made.stderr[-3000:]
+    return course
+
+
+def test_a_course_folder_elsewhere_uses_the_installed_graders(installed, tmp_path):
+    """Does nbgrader_config.py load in a course copied out of the checkout, importing the installed graders; does it
+    stop nbgrader, saying why, where no lab is installed (nbgrader would go on without the config); and may the
+    installed lab's environment be sandboxed (it holds no course)?"""
+    course = released_course(installed, tmp_path / "course")
     assert (course / "release" / "ddpm_core" / "ddpm_core.ipynb").is_file()
 
     bare = {k: v for k, v in os.environ.items() if k != "PYTHONPATH"}
@@ -162,12 +168,7 @@ def test_a_course_folder_elsewhere_uses_the_installed_graders(installed, tmp_pat
 def test_the_installed_lab_grades_a_class(installed, tmp_path):
     """Does `ddpm-lab grade` of the installed lab, on a course folder out of the checkout, grade a right and a
     mistaken student confined, as the checkout does: full marks, and q_sample's 5 points off?"""
-    course = tmp_path / "course"
-    course.mkdir()
-    shutil.copy(ROOT / "assignments" / "nbgrader_config.py", course)
-    shutil.copytree(ROOT / "assignments" / "source", course / "source")
-    made = run(installed, str(installed["python"]), "-m", "nbgrader", "generate_assignment", "ddpm_core", cwd=course)
-    assert made.returncode == 0, made.stderr[-3000:]
+    course = released_course(installed, tmp_path / "course")
     release = nbformat.read(course / "release" / "ddpm_core" / "ddpm_core.ipynb", as_version=4)
     solutions = solution_sources(nbformat.read(course / "source" / "ddpm_core" / "ddpm_core.ipynb", as_version=4))
     write_submission(course, "right", release, solutions)

@@ -118,15 +118,16 @@ def _visible_t_prev(case: Case) -> tuple[int, ...]:
     """_t_prev, but the first example with t > 0 steps to t // 2, never to the data: at some seeds every draw was the
     last step, where σ, the noise and the direction term drop out, and mistakes in them passed the visible check."""
     t_prev = list(_t_prev(case))
-    i = next((i for i, t in enumerate(case.t) if t > 0), None)
-    if i is not None:
-        t_prev[i] = case.t[i] // 2
+    i = next(i for i, t in enumerate(case.t) if t > 0)  # sanity_cases hold t = T // 2 and T − 1
+    t_prev[i] = case.t[i] // 2
     return tuple(t_prev)
 
 
 def _step_cases(level: str, seed: int) -> list[Case]:
     cases = cases_for(level, seed)
-    return _with(cases, level, [{"t_prev": _visible_t_prev(c), "η": eta} for c, eta in zip(cases, (1.0, 0.5))],
+    visible = ([{"t_prev": _visible_t_prev(c), "η": eta} for c, eta in zip(cases, (1.0, 0.5))]
+               if level == "sanity" else [])
+    return _with(cases, level, visible,
                  lambda c: {"t_prev": _t_prev(c), "η": _seeded_eta(c)})
 
 
