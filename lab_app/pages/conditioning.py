@@ -6,10 +6,10 @@ import reference
 from lab_app.figures import conditioning as figures_conditioning
 from lab_app.ui.show_code import show_code
 from lab_app.views import conditioning as conditioning_view
+from lab_app.views.conditioning import DEFAULTS, MOON_CHOICES
 from reference import checkpoints, evaluate
 
 GRID_N = 16
-MOON_CHOICES = {"upper moon (y = 0)": (0,), "lower moon (y = 1)": (1,), "both": (0, 1)}
 MOONS_N = 300
 
 st.title("Conditioning and guidance")
@@ -33,9 +33,9 @@ if not {conditioning_view.DIGITS, conditioning_view.MOONS} <= set(checkpoints.av
 st.subheader("Guided digits")
 left, right = st.columns([1, 3], gap="large")
 with left:
-    digit = st.selectbox("digit y", list(range(10)), index=3, key="cond_digit")
-    w = st.slider("guidance scale w", 0.0, 8.0, 2.0, 0.5, key="cond_w")
-    seed = int(st.number_input("seed", value=0, min_value=0, step=1, key="cond_seed"))
+    digit = st.selectbox("digit y", list(range(10)), index=DEFAULTS.digit, key="cond_digit")
+    w = st.slider("guidance scale w", 0.0, 8.0, DEFAULTS.w, 0.5, key="cond_w")
+    seed = int(st.number_input("seed", value=DEFAULTS.seed, min_value=0, step=1, key="cond_seed"))
 
 # 2. The reference validates the values. 3. Cached arrays.
 try:
@@ -82,8 +82,9 @@ show_code(evaluate.guidance_sweep, evaluate.class_fidelity)
 st.subheader("The 2-D view: which moon")
 a, b = st.columns([1, 3], gap="large")
 with a:
-    choice = st.radio("draw from", list(MOON_CHOICES), index=2, key="cond_moon")
-    w_moon = st.slider("guidance scale w", 0.0, 8.0, 0.0, 0.5, key="cond_moon_w")
+    choice = st.radio("draw from", list(MOON_CHOICES), index=list(MOON_CHOICES).index(DEFAULTS.moons),
+                      key="cond_moon")
+    w_moon = st.slider("guidance scale w", 0.0, 8.0, DEFAULTS.w_moons, 0.5, key="cond_moon_w")
 try:
     moons = conditioning_view.guided_moons(MOON_CHOICES[choice], w_moon, MOONS_N, seed)
 except ValueError as e:

@@ -5,6 +5,7 @@ import streamlit as st
 from lab_app.figures import families as figures_families
 from lab_app.ui.show_code import show_code
 from lab_app.views import families as families_view, shared
+from lab_app.views.families import DEFAULTS
 from reference import families
 from reference.flow import RealNVP, dequantized_log_prob
 from reference.gan import discriminator_loss, generator_loss
@@ -12,7 +13,6 @@ from reference.vae import importance_weighted_log_likelihood, vae_loss
 
 DATA = {"moons": "2-D moons", "digits": "8×8 digits"}
 NAMES = {"vae": "VAE", "gan": "GAN", "flow": "flow", "diffusion": "diffusion"}
-DEFAULT_N = {"moons": 1000, "digits": 32}
 MAX_N = {"moons": 2000, "digits": 128}
 
 st.title("VAE, GAN, flow and diffusion")
@@ -30,11 +30,13 @@ st.markdown(
 
 # 1. Read the widgets.
 a, b, c, d = st.columns([2, 1, 1, 2])
-data = a.radio("Data", list(DATA), format_func=DATA.get, horizontal=True, key="families_data")
-n = b.number_input("samples per family", value=DEFAULT_N[data], min_value=1, max_value=MAX_N[data], step=1,
+data = a.radio("Data", list(DATA), index=list(DATA).index(DEFAULTS.data), format_func=DATA.get, horizontal=True,
+               key="families_data")
+n = b.number_input("samples per family", value=DEFAULTS.n[data], min_value=1, max_value=MAX_N[data], step=1,
                    key=f"families_n_{data}")
-seed = c.number_input("seed", value=0, min_value=0, step=1, key="families_seed")
-diffusion_sampler = d.radio("Diffusion sampler", list(families_view.DIFFUSION_SAMPLERS), horizontal=True,
+seed = c.number_input("seed", value=DEFAULTS.seed, min_value=0, step=1, key="families_seed")
+diffusion_sampler = d.radio("Diffusion sampler", list(families_view.DIFFUSION_SAMPLERS),
+                            index=list(families_view.DIFFUSION_SAMPLERS).index(DEFAULTS.diffusion_sampler), horizontal=True,
                             key="families_sampler")
 
 # 2.-3. Cached computations (the heavy numbers come precomputed in the manifests).

@@ -9,13 +9,12 @@ from lab_app.server import models
 from lab_app.ui.fragments import fragment
 from lab_app.ui.show_code import show_code
 from lab_app.views import network as network_view
+from lab_app.views.network import DEFAULTS, MODEL
 from reference import network
 from reference.checkpoints import available_checkpoints
 from reference.unet import SelfAttention
 
-MODEL = "digits"
 FEATURE_MAPS = 8  # feature maps shown per block, the strongest first
-DEFAULT_T = 250  # the paper's t: on the cosine schedule ᾱ_t ≈ 0.85, a digit still plain under its noise
 
 
 def count(n: int) -> str:
@@ -112,10 +111,10 @@ def inside(T: int) -> None:
     # 1. Read the widgets.
     a, b, c = st.columns([1, 1, 4])
     n_test = len(models.digits_split().x_test)
-    index = int(a.number_input("held-out digit", value=0, min_value=0, max_value=n_test - 1, step=1,
+    index = int(a.number_input("held-out digit", value=DEFAULTS.digit, min_value=0, max_value=n_test - 1, step=1,
                                key="network_digit"))
-    seed = int(b.number_input("seed (ε)", value=0, min_value=0, step=1, key="network_seed"))
-    t = c.slider("t (paper's; code's index is t − 1)", 1, T, min(DEFAULT_T, T), key=f"network_t_{T}")
+    seed = int(b.number_input("seed (ε)", value=DEFAULTS.seed, min_value=0, step=1, key="network_seed"))
+    t = c.slider("t (paper's; code's index is t − 1)", 1, T, min(DEFAULTS.t, T), key=f"network_t_{T}")
     # 2.-3. The reference checks t; the pass is cached by (digit, code t, seed).
     try:
         r = network_view.network_inside(MODEL, index, t - 1, seed, FEATURE_MAPS)
@@ -152,7 +151,7 @@ def inside(T: int) -> None:
     st.markdown(f"**Feature maps.** A block's output channels, the {FEATURE_MAPS} that vary most over the image "
                 "first (largest standard deviation), each scaled to its own largest |value|.")
     names = list(r["features"])
-    block = st.selectbox("block", names, index=names.index("down.0") if "down.0" in names else 0,
+    block = st.selectbox("block", names, index=names.index(DEFAULTS.feature_block) if DEFAULTS.feature_block in names else 0,
                          key="network_feature_block")
     channels = r["strongest"][block]
     st.plotly_chart(figures_network.feature_maps(r["features"][block][channels], channels, block),

@@ -6,11 +6,11 @@ from lab_app.figures import common
 from lab_app.server import models
 from lab_app.ui.show_code import show_code
 from lab_app.views import predictions as predictions_view, shared
+from lab_app.views.predictions import DEFAULTS
 
 LABELS = {"eps": "ε (Ho et al.)", "x0": "x₀", "v": "v (Salimans & Ho)"}
 DATA = {"moons": "2-D moons", "digits": "8×8 digits"}
 SAMPLERS = {"moons": ("DDPM", 1000), "digits": ("DDIM", 50)}  # the U-Net's 1000 steps take a minute on a CPU
-DEFAULT_N = {"moons": 1000, "digits": 64}
 BOUND_N = {"moons": 256, "digits": 16}
 
 st.title("Predicting x₀, ε or v")
@@ -29,7 +29,8 @@ st.latex(r"\|x_0 - \hat x_0\|^2 = \frac{1}{\mathrm{SNR}_t}\,\|\varepsilon - \hat
          r"\|v - \hat v\|^2 = \Big(1 + \frac{1}{\mathrm{SNR}_t}\Big)\|\varepsilon - \hat\varepsilon\|^2,\qquad "
          r"\mathrm{SNR}_t = \frac{\bar\alpha_t}{1-\bar\alpha_t}.")
 
-data_name = st.radio("Data", list(DATA), format_func=DATA.get, horizontal=True, key="predictions_data")
+data_name = st.radio("Data", list(DATA), index=list(DATA).index(DEFAULTS.data), format_func=DATA.get, horizontal=True,
+                     key="predictions_data")
 family = predictions_view.prediction_family(data_name)
 if "eps" not in family:
     st.error(f"No shipped ε-model of {DATA[data_name]} in reference/weights/.")
@@ -51,9 +52,9 @@ show_code(reference.simple_loss, reference.loss_weight_on_eps, label="Show the c
 
 st.subheader("Trained with each target: the bound and samples, measured")
 left, right = st.columns(2)
-n = int(left.number_input("samples per model", value=DEFAULT_N[data_name], min_value=8,
-                          max_value=4 * DEFAULT_N[data_name], step=8, key=f"predictions_n_{data_name}"))
-seed = int(right.number_input("seed", value=0, min_value=0, step=1, key="predictions_seed"))
+n = int(left.number_input("samples per model", value=DEFAULTS.n[data_name], min_value=8,
+                          max_value=4 * DEFAULTS.n[data_name], step=8, key=f"predictions_n_{data_name}"))
+seed = int(right.number_input("seed", value=DEFAULTS.seed, min_value=0, step=1, key="predictions_seed"))
 sampler, steps = SAMPLERS[data_name]
 columns = st.columns(len(family))
 for (prediction, name), column in zip(family.items(), columns):

@@ -11,12 +11,14 @@ from lab_app.server.training import TrainingRun
 from lab_app.ui.fragments import fragment
 from lab_app.ui.show_code import show_code
 from lab_app.views import shared, training as training_view
+from lab_app.views.training import DEFAULTS
 from reference.checkpoints import TOY_DDIM_CLIP
 from reference.data import TOY_DATASETS
 from reference.train import TOY_HELDOUT_SEED, LossLog, TrainConfig, Trainer, train
 
 STATE = "training_run"  # the session's TrainingRun
 UPDATE_S = 0.4  # the live view's redraws: a few per second leave the thread most of the time
+SCHEDULES = ("cosine", "linear")
 WIDTHS = (32, 64, 128, 256)
 BATCH_SIZES = (32, 64, 128, 256, 512)
 MAX_STEPS = 20_000
@@ -48,18 +50,19 @@ st.markdown(r"The squared error, averaged over the batch and the dimensions, is 
 
 # 1. Read the widgets.
 a, b, c, d = st.columns(4)
-data = a.selectbox("2-D data set", TOY_DATASETS, key="training_data")
-schedule = b.radio("Schedule", ("cosine", "linear"), horizontal=True, key="training_schedule")
-T = c.number_input("T (number of steps)", value=1000, step=100, max_value=10_000, key="training_T")
-width = d.selectbox("MLP width (hidden units)", WIDTHS, index=WIDTHS.index(64), key="training_width")
+data = a.selectbox("2-D data set", TOY_DATASETS, index=TOY_DATASETS.index(DEFAULTS.data), key="training_data")
+schedule = b.radio("Schedule", SCHEDULES, index=SCHEDULES.index(DEFAULTS.schedule), horizontal=True,
+                   key="training_schedule")
+T = c.number_input("T (number of steps)", value=DEFAULTS.T, step=100, max_value=10_000, key="training_T")
+width = d.selectbox("MLP width (hidden units)", WIDTHS, index=WIDTHS.index(DEFAULTS.width), key="training_width")
 a, b, c, d, e = st.columns(5)
-lr = a.number_input("learning rate", value=1e-3, min_value=0.0, max_value=0.1, step=5e-4, format="%.4f",
+lr = a.number_input("learning rate", value=DEFAULTS.lr, min_value=0.0, max_value=0.1, step=5e-4, format="%.4f",
                     key="training_lr")
-batch_size = b.selectbox("batch size", BATCH_SIZES, index=BATCH_SIZES.index(256), key="training_batch_size")
-total = c.number_input("total steps", value=2000, min_value=1, max_value=MAX_STEPS, step=500, key="training_steps")
-every = d.number_input("samples every N steps", value=200, min_value=50, max_value=MAX_STEPS, step=50,
+batch_size = b.selectbox("batch size", BATCH_SIZES, index=BATCH_SIZES.index(DEFAULTS.batch_size), key="training_batch_size")
+total = c.number_input("total steps", value=DEFAULTS.total, min_value=1, max_value=MAX_STEPS, step=500, key="training_steps")
+every = d.number_input("samples every N steps", value=DEFAULTS.every, min_value=50, max_value=MAX_STEPS, step=50,
                        key="training_every")
-seed = e.number_input("seed", value=0, min_value=0, step=1, key="training_seed")
+seed = e.number_input("seed", value=DEFAULTS.seed, min_value=0, step=1, key="training_seed")
 
 # 2. Let the reference validate: the same TrainConfig the command line builds.
 try:

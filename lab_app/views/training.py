@@ -6,9 +6,10 @@ from dataclasses import dataclass
 
 import streamlit as st
 
+from reference.data import TOY_DATASETS
+
 from lab_app.server.settings import settings
 from lab_app.server.training import TrainingSlots
-from reference.data import TOY_DATASETS
 
 
 @dataclass(frozen=True)
