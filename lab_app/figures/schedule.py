@@ -32,7 +32,8 @@ def schedule_panels(curves: dict[str, dict[str, np.ndarray]], *, relative: bool 
             for j, name in enumerate(keys):
                 fig.add_trace(go.Scatter(x=t, y=finite(c[name]), name=label, legendgroup=label, meta=name,
                                          showlegend=k == 0, mode="lines",
-                                         line=dict(color=line_color, dash="dash" if j else None)), row=row + 1, col=col + 1)
+                                         line=dict(color=line_color, dash="dash" if j else None)),
+                              row=row + 1, col=col + 1)
     fig.update_yaxes(type="log", exponentformat="power", dtick=1, row=1, col=1)
     fig.update_xaxes(title_text=RELATIVE_T if relative else PAPER_T, row=2)
     fig.update_layout(**{**LAYOUT, "height": 680, "legend": {**LEGEND, "y": 1.06}}, showlegend=True)

@@ -36,7 +36,8 @@ n = b.number_input("samples per family", value=DEFAULTS.n[data], min_value=1, ma
                    key=f"families_n_{data}")
 seed = c.number_input("seed", value=DEFAULTS.seed, min_value=0, step=1, key="families_seed")
 diffusion_sampler = d.radio("Diffusion sampler", list(families_view.DIFFUSION_SAMPLERS),
-                            index=list(families_view.DIFFUSION_SAMPLERS).index(DEFAULTS.diffusion_sampler), horizontal=True,
+                            index=list(families_view.DIFFUSION_SAMPLERS).index(DEFAULTS.diffusion_sampler),
+                            horizontal=True,
                             key="families_sampler")
 
 # 2.-3. Cached computations (the heavy numbers come precomputed in the manifests).

@@ -151,8 +151,8 @@ def inside(T: int) -> None:
     st.markdown(f"**Feature maps.** A block's output channels, the {FEATURE_MAPS} that vary most over the image "
                 "first (largest standard deviation), each scaled to its own largest |value|.")
     names = list(r["features"])
-    block = st.selectbox("block", names, index=names.index(DEFAULTS.feature_block) if DEFAULTS.feature_block in names else 0,
-                         key="network_feature_block")
+    first = names.index(DEFAULTS.feature_block) if DEFAULTS.feature_block in names else 0
+    block = st.selectbox("block", names, index=first, key="network_feature_block")
     channels = r["strongest"][block]
     st.plotly_chart(figures_network.feature_maps(r["features"][block][channels], channels, block),
                     key="fig_features")

@@ -66,8 +66,8 @@ def one_dimensional_example(spec: shared.ScheduleSpec, T: int, curves: dict) -> 
         x_t = posterior_view.draw_x_t(spec, x0, t - 1, seed)
         d.caption(f"$x_t$ = {x_t:.4f}")
     else:
-        x_t = float(d.number_input("$x_t$", value=DEFAULTS.x_t, min_value=-100.0, max_value=100.0, step=0.1, format="%.4f",
-                                   key="posterior_x_t"))
+        x_t = float(d.number_input("$x_t$", value=DEFAULTS.x_t, min_value=-100.0, max_value=100.0, step=0.1,
+                                   format="%.4f", key="posterior_x_t"))
 
     k = t - 1  # code's index
     if t == 1:

@@ -65,7 +65,8 @@ T = models.checkpoint(name).schedule.T
 kind = "image" if shared.is_image_model(name) else "points"
 sampler = b.radio("Sampler", ["DDPM", "DDIM"], index=["DDPM", "DDIM"].index(DEFAULTS.sampler[kind]), horizontal=True,
                   key=f"sampling_sampler_{kind}")
-n = c.number_input("samples", value=DEFAULTS.n[kind], min_value=1, max_value=MAX_N[kind], step=1, key=f"sampling_n_{name}")
+n = c.number_input("samples", value=DEFAULTS.n[kind], min_value=1, max_value=MAX_N[kind], step=1,
+                   key=f"sampling_n_{name}")
 seed = d.number_input("seed", value=DEFAULTS.seed, min_value=0, step=1, key="sampling_seed")
 ddim_steps, spacing, eta, variance = DEFAULTS.ddim_steps, DEFAULTS.spacing, DEFAULTS.eta, DEFAULTS.variance
 if sampler == "DDIM":
@@ -88,10 +89,11 @@ except ValueError as e:
     st.stop()
 if sampler == "DDIM":
     alpha_bar_T = float(models.checkpoint(name).schedule.alpha_bar[-1])
+    clip = models.checkpoint(name).sampling.ddim_clip_x0
     st.caption(f"Spacing (Lin et al. 2024): trailing starts at $t = T$, where $x_T$ is pure noise; leading starts "
                f"below $T$ ($k = \\lfloor T/\\text{{steps}}\\rfloor$ apart, from $t = 1$); linspace spreads from $T$ "
                f"to 1. This run denoises at t = {listed([t + 1 for t in reversed(steps)])}. $\\hat x_0$ is clipped to "
-               f"$\\pm{models.checkpoint(name).sampling.ddim_clip_x0:g}$: at $t = T$, $\\bar\\alpha_T = {alpha_bar_T:.1e}$, so $\\hat x_0 = (x_T - "
+               f"$\\pm{clip:g}$: at $t = T$, $\\bar\\alpha_T = {alpha_bar_T:.1e}$, so $\\hat x_0 = (x_T - "
                f"\\sqrt{{1-\\bar\\alpha_T}}\\,\\varepsilon_\\theta)/\\sqrt{{\\bar\\alpha_T}}$ (eq. 15) would magnify "
                f"the model's error in $\\varepsilon$ {alpha_bar_T ** -0.5:,.0f}-fold.")
 

@@ -73,7 +73,8 @@ def noised_data(valid: list[tuple[int, str, shared.ScheduleSpec]], T: dict[str, 
     T_max = max(T.values())
     a, b, c = st.columns(3)
     t = a.slider("t (paper's; code's index is t − 1)", 1, T_max, DEFAULTS.t(T_max), key=f"t_{T_max}")
-    dataset = b.selectbox("2-D data set", TOY_DATASETS, index=TOY_DATASETS.index(DEFAULTS.dataset), key="schedule_dataset")
+    dataset = b.selectbox("2-D data set", TOY_DATASETS, index=TOY_DATASETS.index(DEFAULTS.dataset),
+                          key="schedule_dataset")
     seed = c.number_input("seed", value=DEFAULTS.seed, min_value=0, step=1, key="schedule_seed")
     noised, title_colors, key = {}, {}, ["noised_panels", dataset, int(seed)]
     for _, label, spec in valid:

@@ -58,8 +58,10 @@ width = d.selectbox("MLP width (hidden units)", WIDTHS, index=WIDTHS.index(DEFAU
 a, b, c, d, e = st.columns(5)
 lr = a.number_input("learning rate", value=DEFAULTS.lr, min_value=0.0, max_value=0.1, step=5e-4, format="%.4f",
                     key="training_lr")
-batch_size = b.selectbox("batch size", BATCH_SIZES, index=BATCH_SIZES.index(DEFAULTS.batch_size), key="training_batch_size")
-total = c.number_input("total steps", value=DEFAULTS.total, min_value=1, max_value=MAX_STEPS, step=500, key="training_steps")
+batch_size = b.selectbox("batch size", BATCH_SIZES, index=BATCH_SIZES.index(DEFAULTS.batch_size),
+                         key="training_batch_size")
+total = c.number_input("total steps", value=DEFAULTS.total, min_value=1, max_value=MAX_STEPS, step=500,
+                       key="training_steps")
 every = d.number_input("samples every N steps", value=DEFAULTS.every, min_value=50, max_value=MAX_STEPS, step=50,
                        key="training_every")
 seed = e.number_input("seed", value=DEFAULTS.seed, min_value=0, step=1, key="training_seed")

@@ -34,7 +34,8 @@ def read_schedule(i: int = 0, *, default: str = "linear", label: str | None = No
                                   key=f"{prefix}file_{i}",
                                   help="a file downloaded from this page, or a plain list of β")
         return None if upload is None else ("file", upload.name, upload.getvalue())
-    T = st.number_input("T (number of steps)", value=SCHEDULE_DEFAULTS.T, step=1, max_value=10_000, key=f"{prefix}T_{i}")
+    T = st.number_input("T (number of steps)", value=SCHEDULE_DEFAULTS.T, step=1, max_value=10_000,
+                        key=f"{prefix}T_{i}")
     if kind == "cosine":
         first = SCHEDULE_DEFAULTS.params["cosine"]
         params = {"s": st.number_input("offset s", value=first["s"], step=0.001, format="%.4f", key=f"{prefix}s_{i}"),

@@ -78,8 +78,9 @@ def latent_grid(source: str, latent_dim: int, sampler: str, steps: int, n: int, 
         out = shared.samples("digits", sampler.upper(), n, seed, steps, "trailing", 0.0, "fixed_large", frames=2,
                       _progress=_progress)
         x, seconds = torch.from_numpy(out["x0"]), out["seconds"]
+        clip = models.checkpoint("digits").sampling.ddim_clip_x0
         how = ("Algorithm 2, T = 1000 steps" if sampler == "ddpm"
-               else f"DDIM, {steps} steps, x̂0 clipped to ±{models.checkpoint('digits').sampling.ddim_clip_x0:g}") + ", 701 k-parameter U-Net"
+               else f"DDIM, {steps} steps, x̂0 clipped to ±{clip:g}") + ", 701 k-parameter U-Net"
     else:
         pair = latent_pair(latent_dim)
 

@@ -1,4 +1,5 @@
-"""The hierarchical-VAE page's cached numbers: L_T in float64 (its bound is the ELBO page's, lab_app/views/shared.py)."""
+"""The hierarchical-VAE page's cached numbers: L_T in float64 (its bound is the ELBO page's, from
+lab_app/views/shared.py)."""
 from __future__ import annotations
 
 from dataclasses import dataclass, field

@@ -66,8 +66,8 @@ def network_inside(name: str, index: int, t: int, seed: int, k: int) -> dict:
     features = {b: f[0].cpu().numpy() for b, f in inside.features.items() if f.dim() == 4}
     return {"x0": x0[0, 0].cpu().numpy(), "x_t": x_t[0, 0].cpu().numpy(), "eps": eps[0, 0].cpu().numpy(),
             "eps_pred": inside.eps_pred[0, 0].cpu().numpy(), "x0_pred": x0_pred[0, 0].cpu().numpy(),
-            "loss": float(loss[0]), "alpha_bar": float(sched.alpha_bar[t]), "label": int(models.digits_split().y_test[index]),
-            "features": features,
+            "loss": float(loss[0]), "alpha_bar": float(sched.alpha_bar[t]),
+            "label": int(models.digits_split().y_test[index]), "features": features,
             "strongest": {b: network.strongest_channels(f[0], min(k, f.shape[1])).tolist()
                           for b, f in inside.features.items() if f.dim() == 4},
             "attention": {b: a[0].cpu().numpy() for b, a in inside.attention.items()}}

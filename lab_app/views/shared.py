@@ -84,8 +84,8 @@ def figure(key: tuple, _build: Callable[[], Any]) -> Any:
 
 def _wait(ticket: Ticket, progress: Progress | None) -> dict:
     """The ticket's result, reporting progress(done, total, x0_pred) while it runs. The wait keeps the page script's
-    turn (lab_app/server/admission.py): it may run inside a cached function, whose key's lock a script that took the turn
-    meanwhile could wait for."""
+    turn (lab_app/server/admission.py): it may run inside a cached function, whose key's lock a script that took the
+    turn meanwhile could wait for."""
     try:
         while not ticket.wait(0.2):
             if progress is not None and ticket.total:
@@ -113,8 +113,8 @@ def digits_judge():
 
 
 def bound(name: str, n: int, variance: str, seed: int, _progress: Progress | None = None) -> dict:
-    """Every term of the bound (eq. 5) on n held-out examples, through the compute service (lab_app.server.compute.jobs.bound:
-    `reference.summarize_bound` with the total's standard error), waiting for it."""
+    """Every term of the bound (eq. 5) on n held-out examples, through the compute service
+    (lab_app.server.compute.jobs.bound: `reference.summarize_bound` with the total's standard error), waiting for it."""
     return _wait(compute_service().submit(BoundRequest(name, n, variance, seed)), _progress)
 
 

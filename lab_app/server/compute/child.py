@@ -1,5 +1,5 @@
-"""The compute process's side of lab_app/server/compute/process.py: `python -m lab_app.server.compute.child THREADS NICE` reads
-batches on stdin and writes their progress and results on what was its stdout."""
+"""The compute process's side of process.py: `python -m lab_app.server.compute.child THREADS NICE` reads batches on
+stdin and writes their progress and results on what was its stdout."""
 from __future__ import annotations
 
 import os

@@ -1,6 +1,6 @@
 """The work itself, as plain functions of requests: a batch of sample requests through one run of the reference's
-step generator, or a bound through `reference.vlb_terms`. They run in the compute process (lab_app/server/compute/child.py),
-in the service's thread or on a Dask worker; each process loads a shipped model once (server/models.py) and shares it
+step generator, or a bound through `reference.vlb_terms`. They run in the compute process (child.py), in the
+service's thread or on a Dask worker; each process loads a shipped model once (lab_app/server/models.py) and shares it
 with every session.
 
 `run_batch(requests, progress)` is what the service calls: `progress(done, total, previews)`, previews[i] the first
