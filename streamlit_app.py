@@ -1,11 +1,12 @@
 """DDPM Lab: the router. Pages live in lab_app/pages/; each gives its title and icon once, here."""
-import os
-
 import streamlit as st
 import torch
 
-from lab_app import admission, course_mode, warmup
-from lab_app.compute.host import limit_malloc_arenas
+from lab_app.server import admission
+from lab_app.server.compute.host import limit_malloc_arenas
+from lab_app.server.settings import settings
+from lab_app.ui import course_mode
+from lab_app.views import warmup
 from reference import device_name
 
 
@@ -18,9 +19,9 @@ def run() -> None:
         st.stop()
     # The lab's models are small and every student session computes in its own thread: one torch thread each keeps
     # OpenMP workers from spinning against each other (12× faster sampling on a busy 2-core machine; README "The lab").
-    torch.set_num_threads(int(os.environ.get("DDPM_LAB_THREADS", "1")))
+    torch.set_num_threads(settings().threads)
     limit_malloc_arenas()  # every rerun's thread would otherwise keep its own heap (README "Serving a class")
-    warmup.start()  # once per server process: the pages' defaults, computed in the background (lab_app/warmup.py)
+    warmup.start()  # once per server process: the pages' defaults, computed in the background (lab_app/views/warmup.py)
     page = st.navigation([
         st.Page("lab_app/pages/home.py", title="Home", icon=":material/home:", default=True),
         st.Page("lab_app/pages/schedule.py", title="Schedule design", icon=":material/show_chart:"),
@@ -37,7 +38,7 @@ def run() -> None:
         st.Page("lab_app/pages/families.py", title="VAE, GAN, flow and diffusion", icon=":material/compare:"),
     ])
     st.sidebar.caption(f"Computing on: **{device_name()}**")
-    with admission.turns.turn():  # page scripts take turns for the interpreter (lab_app/admission.py)
+    with admission.turns().turn():  # page scripts take turns for the interpreter (lab_app/server/admission.py)
         page.run()
 
 

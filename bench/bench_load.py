@@ -10,7 +10,7 @@ latency per interaction, errors, the server's CPU and peak RSS, and the paths co
 Student i begins the path at its ith page (cyclically; --together starts everyone at the first), so that a run
 shorter than the whole path still loads every page. Before the class arrives, the lecturer opens the lab once (the
 server's first run imports the app; timed and printed apart) and, on a server this runs, the class waits until the
-warm-up that visit started has finished (lab_app/warmup.py; "open the lab a few minutes before the lecture"). A latency runs from sending the BackMsg to the
+warm-up that visit started has finished (lab_app/views/warmup.py; "open the lab a few minutes before the lecture"). A latency runs from sending the BackMsg to the
 script_finished that answers it: the server's work and its delivery, without the browser's drawing (--browsers N
 adds N headless Chromium sessions on the same path, timed until the page has settled). Loopback only; each class
 runs for --duration s plus at most --drain s.

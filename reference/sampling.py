@@ -53,7 +53,7 @@ def _noise_source(noises, n_steps: int, x: torch.Tensor, generator):
     """A function index -> z, from the explicit `noises` (n_steps, *x.shape) or drawn from `generator`.
 
     `noises` may also be that function itself, for a batch whose examples draw their z from generators of their
-    own (lab_app/compute batches several students' requests into one run, each with its own seed)."""
+    own (lab_app/server/compute batches several students' requests into one run, each with its own seed)."""
     if callable(noises):
         return noises
     if noises is not None:

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 import torch
 
-# The Streamlit servers the browser and load tests start compute only what they open: the warm-up (lab_app/warmup.py)
+# The Streamlit servers the browser and load tests start compute only what they open: the warm-up (lab_app/views/warmup.py)
 # would spend ~45 s of a core per server on every page's defaults; tests/test_app_warmup.py tests it directly.
 os.environ.setdefault("DDPM_LAB_WARMUP", "0")
 

@@ -198,8 +198,8 @@ def test_schedule_downloads_read_back_as_the_same_schedule():
     labels = [b.proto.label for b in at.get("download_button")]
     assert labels == ["1: linear (T=1000) as .npz", "1: linear (T=1000) as JSON",
                       "2: cosine (T=1000) as .npz", "2: cosine (T=1000) as JSON"]
-    from lab_app import cache  # the same functions the buttons' data come from
-    npz, text = cache.schedule_files(("cosine", 1000, (("s", 0.008), ("max_beta", 0.999)), False))
+    from lab_app.views import schedule as schedule_view  # the same functions the buttons' data come from
+    npz, text = schedule_view.schedule_files(("cosine", 1000, (("s", 0.008), ("max_beta", 0.999)), False))
     cosine = reference.Schedule.from_name("cosine", 1000)
     assert torch.equal(reference.load_schedule(npz, "c.npz").betas, cosine.betas)
     assert torch.equal(reference.load_schedule(text.encode(), "c.json").betas, cosine.betas)

@@ -1,11 +1,11 @@
-"""Page scripts take turns (lab_app/admission.py, issue 16): do no more than k scripts run at once, may a script that
+"""Page scripts take turns (lab_app/server/admission.py, issue 16): do no more than k scripts run at once, may a script that
 holds a turn ask again without waiting for itself, and does a script that steps aside to wait let another run?"""
 import threading
 import time
 
 import pytest
 
-from lab_app.admission import Turns
+from lab_app.server.admission import Turns
 
 
 def run_all(targets, timeout: float = 10.0) -> None:

@@ -9,9 +9,11 @@ import torch
 from distributed import Client, LocalCluster
 
 import reference
-from lab_app.compute import BoundRequest, ComputeService, SampleRequest, jobs
-from lab_app.compute.service import OnDask
-from lab_app.compute.results import BoundedResults
+from lab_app.server.compute import BoundRequest, ComputeService, SampleRequest
+from lab_app.server.compute import jobs
+from lab_app.server import models
+from lab_app.server.compute.service import OnDask
+from lab_app.server.compute.results import BoundedResults
 from reference.checkpoints import CheckpointNotFoundError
 from test_app import _keep_torch_threads, needs_moons  # noqa: F401 (an autouse fixture)
 
@@ -30,7 +32,7 @@ def service():
 
 def alone(request: SampleRequest) -> np.ndarray:
     """The request's samples by the reference's own sampler, from a generator seeded as the request says."""
-    ckpt = jobs.checkpoint(request.name)
+    ckpt = models.checkpoint(request.name)
     generator = torch.Generator().manual_seed(request.seed)
     shape = (request.n, *ckpt.example_shape)
     if request.sampler == "DDPM":

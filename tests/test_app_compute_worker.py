@@ -1,4 +1,4 @@
-"""The compute service's child process (lab_app/compute/worker.py, issue 16): does a batch run there give the samples
+"""The compute service's child process (lab_app/server/compute/process.py, issue 16): does a batch run there give the samples
 the reference draws alone, with progress and previews coming back while it runs; does a request's own error come
 back to it; does the child run at the lowest priority; and when the child is killed mid-batch, do the students still
 get their samples (or, killed again and again, a clear error while the service goes on)?"""
@@ -11,8 +11,10 @@ import numpy as np
 import psutil
 import pytest
 
-from lab_app.compute import ComputeService, SampleRequest, jobs
-from lab_app.compute.worker import WORKER_NICE, WorkerDied, WorkerProcess
+from lab_app.server.compute import ComputeService, SampleRequest
+from lab_app.server.compute import jobs
+from lab_app.server.compute.process import WORKER_NICE, WorkerDied, WorkerProcess
+from lab_app.server.settings import Settings
 from reference.checkpoints import CheckpointNotFoundError
 from test_app import _keep_torch_threads, needs_moons  # noqa: F401 (an autouse fixture)
 from test_app_compute import alone, submit_together
@@ -133,10 +135,9 @@ def test_progress_is_reported_at_most_every_interval_and_at_the_end():
     assert isinstance(preview, np.ndarray) and preview.shape == (jobs.PREVIEW_ROWS, 2) and none is None
 
 
-def test_bad_worker_settings_are_named(monkeypatch):
+def test_bad_worker_settings_are_named():
     """Are zero threads and an unknown DDPM_LAB_COMPUTE refused with a message naming them?"""
     with pytest.raises(ValueError, match="threads must be at least 1; got 0"):
         WorkerProcess(threads=0)
-    monkeypatch.setenv("DDPM_LAB_COMPUTE", "gpu-please")
     with pytest.raises(ValueError, match="DDPM_LAB_COMPUTE must be 'process' or 'thread'; got 'gpu-please'"):
-        ComputeService.from_environment()
+        Settings.from_environ({"DDPM_LAB_COMPUTE": "gpu-please"})

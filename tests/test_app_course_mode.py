@@ -1,6 +1,6 @@
 """Course mode (issue 27, item 5): with assignments open, does no page show the code that answers their graded tasks,
 and do the panels show the equations instead? With the setting off, is the code shown as before? Does a misspelt
-assignment name stop the lab with an error naming it? Does lab_app/course_answers.py stay in step with the task
+assignment name stop the lab with an error naming it? Does lab_app/ui/course_answers.py stay in step with the task
 specs the graders grade by?
 
 Every page is opened once in course mode (a module fixture: 30–50 s on this project's 2-core machine under load),
@@ -17,12 +17,13 @@ import pytest
 from course import ROOT, solution_sources
 from test_app import _keep_torch_threads, errors, open_page  # noqa: F401 (autouse fixture)
 
-import lab_app.show_code
+import lab_app.ui.show_code
 import reference
 from graders.cases import PUBLIC_SEED
 from graders.tasks import ASSIGNMENTS
-from lab_app import course_mode
-from lab_app.course_answers import ANSWERS
+from lab_app.ui import course_mode
+from lab_app.ui.course_answers import ANSWERS
+from lab_app.server.settings import settings
 
 REFERENCE = str(Path(reference.__file__).parent)
 BOTH = ",".join(ASSIGNMENTS)
@@ -45,13 +46,13 @@ def set_open(monkeypatch, value: str | None) -> None:
         monkeypatch.delenv(course_mode.SETTING, raising=False)
     else:
         monkeypatch.setenv(course_mode.SETTING, value)
-    course_mode.open_assignments.cache_clear()
+    settings.cache_clear()
 
 
 @pytest.fixture(autouse=True)
 def _setting_read_afresh():
     yield
-    course_mode.open_assignments.cache_clear()  # the next test reads the environment it restored
+    settings.cache_clear()  # the next test reads the environment it restored
 
 
 def rendered(at) -> list[str]:
@@ -66,15 +67,15 @@ def shows_code(texts: list[str], fn) -> bool:
 
 def open_recording(page: str | None, state: dict, monkeypatch) -> tuple[object, list]:
     """The page after one run, and every function or class its "Show the code" panels were given."""
-    shown, real = [], lab_app.show_code.show_code
+    shown, real = [], lab_app.ui.show_code.show_code
 
     def recording(*functions, **kwargs):
         shown.extend(functions)
         real(*functions, **kwargs)
 
-    monkeypatch.setattr(lab_app.show_code, "show_code", recording)  # each page script imports it afresh
+    monkeypatch.setattr(lab_app.ui.show_code, "show_code", recording)  # each page script imports it afresh
     at = open_page(None if page is None else page.split()[0], **state)
-    monkeypatch.setattr(lab_app.show_code, "show_code", real)
+    monkeypatch.setattr(lab_app.ui.show_code, "show_code", real)
     return at, shown
 
 
@@ -88,7 +89,7 @@ def course_run():
             at, shown = open_recording(page, state, mp)
             assert not errors(at), (page, errors(at))
             out[page] = (rendered(at), shown)
-    course_mode.open_assignments.cache_clear()
+    settings.cache_clear()
     return out
 
 
@@ -147,7 +148,7 @@ def test_the_answers_name_the_graded_tasks():
 def test_course_mode_keeps_the_graders_out_of_the_lab():
     """Does the lab's course mode import nothing of graders/ (the task specs bring the engine, the diagnoses of
     wrong answers and the sandbox's wire format)?"""
-    probe = ("import sys, lab_app.show_code; "
+    probe = ("import sys, lab_app.ui.show_code; "
              "print(sorted(m for m in sys.modules if m.split('.')[0] in ('graders', 'nbgrader')))")
     out = subprocess.run([sys.executable, "-c", probe], cwd=ROOT, capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "[]"

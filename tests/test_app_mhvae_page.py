@@ -7,7 +7,7 @@ import torch
 from test_app import _keep_torch_threads, figure, open_page  # noqa: F401 (autouse fixture)
 
 import reference
-from lab_app import figures_mhvae
+from lab_app.figures import mhvae as figures_mhvae
 from reference.checkpoints import available_checkpoints, load_checkpoint
 from reference.data import make_toy
 from reference.train import TOY_HELDOUT_SEED

@@ -94,13 +94,13 @@ def test_zero_terminal_snr_at_T_and_a_bad_schedule():
 def test_moving_t_reruns_only_the_one_dimensional_example(monkeypatch):
     """Does moving t redraw the 1-D example alone (issue 16, item 2): its density at the new t, with neither the
     coefficients' arrays looked up again nor their figure redrawn?"""
-    from lab_app import cache
+    from lab_app.views import posterior as posterior_view
     from test_app_sampling_page import move_in_fragment
 
     at = open_page("posterior", posterior_mode=TYPE)
     calls = []
-    curves = cache.posterior_curves
-    monkeypatch.setattr(cache, "posterior_curves", lambda *args: calls.append(args) or curves(*args))
+    curves = posterior_view.posterior_curves
+    monkeypatch.setattr(posterior_view, "posterior_curves", lambda *args: calls.append(args) or curves(*args))
     move_in_fragment(at, at.slider(key="posterior_t_1000"), 500)
     assert "at t = 500" in figure(at, "fig_density")["layout"]["title"]["text"]
     assert calls == []

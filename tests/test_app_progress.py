@@ -9,7 +9,7 @@ def _slow_script():
     import plotly.graph_objects as go
     import streamlit as st
 
-    from lab_app.progress import with_progress
+    from lab_app.ui.progress import with_progress
 
     previews = []
 
@@ -45,7 +45,7 @@ def test_preview_budget_rations_previews_across_sessions():
     import threading
     import time
 
-    from lab_app.progress import PreviewBudget
+    from lab_app.ui.progress import PreviewBudget
 
     budget = PreviewBudget(per_s=5.0)  # one every 0.2 s
     granted = []

@@ -12,8 +12,8 @@ import torch
 from streamlit.testing.v1 import local_script_runner
 
 from graders.tasks.ddpm_core import TASKS
-from lab_app import cache
-from lab_app.compute import ComputeService
+from lab_app.views import shared
+from lab_app.server.compute import ComputeService
 from reference import make_toy
 from reference.data import TOY_DATASETS
 from reference.evaluate import sliced_wasserstein, support_precision
@@ -101,7 +101,7 @@ def test_trailing_ddim_samples_the_toy_sets(name):
     page's 50-step DDIM samples (x̂0 clipped to ±TOY_DDIM_CLIP, the manifests' sampling.ddim_clip_x0) still land on the data: most of them on its
     support, and far closer to it than N(0, I) is? (Unclipped, trailing put them off the plot: a sliced Wasserstein
     distance of 0.8–2.7 against 0.05–0.09 clipped.)"""
-    out = cache.samples(name, "DDIM", 2000, 0, 50, "trailing", 0.0, "fixed_large")
+    out = shared.samples(name, "DDIM", 2000, 0, 50, "trailing", 0.0, "fixed_large")
     samples, heldout = torch.from_numpy(out["x0"]), make_toy(name, 2000, seed=2)
     gaussian = torch.randn(2000, 2, generator=torch.Generator().manual_seed(0))
     assert out["timesteps"][0] == 999

@@ -6,8 +6,8 @@ import torch
 from test_app import _keep_torch_threads, errors, figure, open_page, panel, y_of  # noqa: F401 (autouse fixture)
 
 import reference
-from lab_app import cache
-from lab_app.figures import COLORS
+from lab_app.views import schedule as schedule_view
+from lab_app.figures.style import COLORS
 
 ZERO_SNR_LINEAR = ("linear", 1000, (), True)  # the spec the page builds for linear, T = 1000, "rescale to ᾱ_T = 0"
 
@@ -24,7 +24,7 @@ def test_zero_terminal_snr_download_uploads_back():
     at = open_page("schedule", schedule_count=3, zero_snr_0=True)
     assert [b.proto.label for b in at.get("download_button")][:2] == ["1: linear (T=1000) as .npz",
                                                                      "1: linear (T=1000) as JSON"]
-    npz, json_text = cache.schedule_files(ZERO_SNR_LINEAR)  # the bytes behind those two buttons
+    npz, json_text = schedule_view.schedule_files(ZERO_SNR_LINEAR)  # the bytes behind those two buttons
     upload(at, 1, "linear_schedule.npz", npz)
     upload(at, 2, "linear_schedule.json", json_text.encode())
     assert not errors(at), errors(at)

@@ -152,7 +152,7 @@ def test_bad_settings_are_named(pages, key, value, message):
 def test_a_run_nobody_watches_pauses_itself_and_resumes(monkeypatch):
     """Left unwatched longer than IDLE_S, does the thread pause by itself at a step, and does start() then finish the
     run with the rows and weights of an uninterrupted one?"""
-    from lab_app import training_run
+    from lab_app.server import training as training_run
 
     run = training_run.TrainingRun(Trainer(TrainConfig(**SETTINGS, steps=40, out="unused")), total=40,
                                    sample_every=50, n_samples=10, ddim_steps=5, clip_x0=4.0)
@@ -170,7 +170,7 @@ def test_a_run_nobody_watches_pauses_itself_and_resumes(monkeypatch):
 
 
 def slotted_runs(slots, count: int, steps: int = 5000) -> list:
-    from lab_app.training_run import TrainingRun
+    from lab_app.server.training import TrainingRun
 
     return [TrainingRun(Trainer(TrainConfig(**SETTINGS, steps=steps, out="unused")), total=steps, sample_every=1000,
                         n_samples=10, ddim_steps=5, clip_x0=4.0, slots=slots) for _ in range(count)]
@@ -186,7 +186,7 @@ def until(condition, timeout_s: float = 30.0) -> None:
 def test_one_training_slot_lets_one_run_step_and_the_others_wait_in_order():
     """With one slot, do later runs wait without a step, 0 and 1 runs ahead, and does each start in turn as the one
     before it stops, every slot given back at the end?"""
-    from lab_app.training_run import TrainingSlots
+    from lab_app.server.training import TrainingSlots
 
     slots = TrainingSlots(1)
     first, second, third = runs = slotted_runs(slots, 3)
@@ -213,7 +213,7 @@ def test_one_training_slot_lets_one_run_step_and_the_others_wait_in_order():
 def test_abandoned_runs_give_their_slot_and_their_place_back():
     """Does a waiting run whose page is gone (not drawn for IDLE_S) leave the line, and a training one whose page is
     gone pause and free its slot?"""
-    from lab_app.training_run import IDLE_S, TrainingSlots
+    from lab_app.server.training import IDLE_S, TrainingSlots
 
     slots = TrainingSlots(1)
     holder, waiter = slotted_runs(slots, 2, steps=20_000)
@@ -236,9 +236,9 @@ def test_abandoned_runs_give_their_slot_and_their_place_back():
 def test_the_page_shows_a_run_waiting_for_a_slot(pages):
     """While every training slot of the server is taken, does Start show the run waiting, and does it train once a
     slot frees?"""
-    from lab_app import cache
+    from lab_app.views import training as training_view
 
-    slots = cache.training_slots()
+    slots = training_view.training_slots()
     others = [object() for _ in range(slots.limit)]  # stand-ins for other students' runs
     slots.holders.update(others)
     try:

@@ -1,25 +1,57 @@
 """The warm-up (issue 16, item 2): does it compute what the pages show on first open, equal to the reference's own
-recomputation, so that a page opened after it finds its samples and bound kept?"""
+recomputation, so that a page opened after it finds its samples and bound kept? Both read each page's DEFAULTS
+(lab_app/views/<page>.py); the pages' calls are checked against the warm-up's, so that a page that reads a default
+of its own, or derives a view from one differently, fails here."""
+import inspect
+
 import numpy as np
 import pytest
 import torch
 
 import reference
-from lab_app import cache, warmup
-from lab_app.compute import BoundRequest, SampleRequest, jobs
+from lab_app.views import elbo, forward, posterior, schedule, shared, warmup
+from lab_app.server.compute import BoundRequest, SampleRequest
+from lab_app.server.compute import jobs
 from test_app import _keep_torch_threads, needs_moons, open_page  # noqa: F401 (an autouse fixture)
+
+
+WARMED = {shared: ("schedule_label", "toy_data", "held_out"),  # the cached views the warm-up fills, by module
+          schedule: ("schedule_curves", "schedule_files", "noised_toy", "noised_digits"),
+          forward: ("forward_variance", "forward_at", "forward_digit"),
+          posterior: ("posterior_curves", "draw_x_t", "posterior_1d"), elbo: ("weight_over_simple",)}
+
+
+def recording(monkeypatch, calls: set) -> None:
+    """Every WARMED function records (its name, its arguments but the underscored ones) in `calls` as it runs."""
+    for module, names in WARMED.items():
+        for name in names:
+            fn = getattr(module, name)
+            signature = inspect.signature(getattr(fn, "__wrapped__", fn))
+
+            def recorded(*args, _fn=fn, _name=f"{module.__name__}.{name}", _signature=signature, **kwargs):
+                bound = _signature.bind(*args, **kwargs)
+                calls.add((_name, tuple((k, v) for k, v in bound.arguments.items() if not k.startswith("_"))))
+                return _fn(*args, **kwargs)
+
+            monkeypatch.setattr(module, name, recorded)
 
 
 @pytest.fixture(scope="module")
 def warm_moons():
-    """The schedules' and the moons model's defaults, warmed as at start-up."""
+    """The schedules', the Forward and Posterior pages' and the moons model's defaults, warmed as at start-up;
+    returns the cached views the warm-up asked for."""
     torch.set_num_threads(1)
-    warmup.schedules()
-    warmup.checkpoint_defaults("moons")
+    calls = set()
+    with pytest.MonkeyPatch.context() as mp:
+        recording(mp, calls)
+        warmup.schedules()
+        warmup.forward_and_posterior()
+        warmup.checkpoint_defaults("moons")
+    return calls
 
 
 def kept(request) -> dict:
-    result = cache.compute_service().results.get(request.key)
+    result = shared.compute_service().results.get(request.key)
     assert result is not None, f"{request} was not kept"
     return result
 
@@ -49,9 +81,9 @@ def test_warm_bound_is_the_references(warm_moons, variance):
 
 def test_warm_schedules_are_the_references(warm_moons):
     """Are the Schedule page's default curves those of `Schedule.from_name` for linear and cosine at T = 1000?"""
-    for spec, name in zip(warmup.DEFAULT_SCHEDULES, ("linear", "cosine")):
+    for spec, name in zip(schedule.DEFAULTS.specs(), ("linear", "cosine")):
         s = reference.Schedule.from_name(name, 1000)
-        np.testing.assert_array_equal(cache.schedule_curves(spec)["alpha_bar"], s.alpha_bar.numpy())
+        np.testing.assert_array_equal(schedule.schedule_curves(spec)["alpha_bar"], s.alpha_bar.numpy())
 
 
 @needs_moons
@@ -62,6 +94,18 @@ def test_pages_opened_after_the_warm_up_compute_nothing(warm_moons, monkeypatch)
     at = open_page("sampling")
     assert any("this result came from the cache" in c.value for c in at.caption)
     open_page("elbo")
+
+
+@needs_moons
+@pytest.mark.parametrize("page", ["schedule", "forward", "posterior", "elbo"])
+def test_pages_ask_for_no_view_the_warm_up_left_out(warm_moons, page, monkeypatch):
+    """Does each page, opened on its defaults, ask only for the cached views the warm-up computed, with the same
+    arguments?"""
+    calls = set()
+    recording(monkeypatch, calls)
+    open_page(page)
+    assert calls, f"the {page} page asked for none of the warmed views"
+    assert calls <= warm_moons, sorted(calls - warm_moons)
 
 
 def test_the_warm_up_starts_only_under_a_server():

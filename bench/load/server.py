@@ -64,7 +64,7 @@ def streamlit_server(log: Path, *, app: Path = ROOT, timeout: float = 60.0) -> I
                 proc.wait()
 
 
-WARM_UP_DONE = "warm-up: the pages' defaults computed"  # lab_app/warmup.py's last line
+WARM_UP_DONE = "warm-up: the pages' defaults computed"  # lab_app/views/warmup.py's last line
 
 
 def wait_for_warm_up(log: Path, timeout: float = 900.0) -> float:

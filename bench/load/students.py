@@ -19,7 +19,7 @@ from bench.load.protocol import Run, Session
 
 Act = Callable[[Session, random.Random, float], Awaitable[Run]]  # (session, rng, timeout) -> the answer
 OPEN_HOME = "open Home"
-QUEUE_TEXT = "ahead of yours in the queue"  # lab_app/progress.py's words for a queued request
+QUEUE_TEXT = "ahead of yours in the queue"  # lab_app/ui/progress.py's words for a queued request
 
 
 @dataclass(frozen=True)

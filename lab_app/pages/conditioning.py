@@ -3,12 +3,13 @@ guidance scale w trading the samples' diversity for class accuracy, measured."""
 import streamlit as st
 
 import reference
-from lab_app import cache_conditioning, figures_conditioning
-from lab_app.show_code import show_code
+from lab_app.figures import conditioning as figures_conditioning
+from lab_app.ui.show_code import show_code
+from lab_app.views import conditioning as conditioning_view
+from lab_app.views.conditioning import DEFAULTS, MOON_CHOICES
 from reference import checkpoints, evaluate
 
 GRID_N = 16
-MOON_CHOICES = {"upper moon (y = 0)": (0,), "lower moon (y = 1)": (1,), "both": (0, 1)}
 MOONS_N = 300
 
 st.title("Conditioning and guidance")
@@ -23,7 +24,7 @@ st.markdown("$w = 0$ is the conditional model; $w > 0$ pushes each step away fro
             "like, towards what makes it *this* digit. Samples become more recognisable and more alike: accuracy "
             "rises, diversity falls. Both predictions come from one batched pass of $2B$ rows.")
 
-if not {cache_conditioning.DIGITS, cache_conditioning.MOONS} <= set(checkpoints.available_checkpoints()):
+if not {conditioning_view.DIGITS, conditioning_view.MOONS} <= set(checkpoints.available_checkpoints()):
     st.error("The conditional checkpoints digits_cond and moons_cond are not shipped; train them with "
              "python -m reference.train --num-classes … (README).")
     st.stop()
@@ -32,24 +33,24 @@ if not {cache_conditioning.DIGITS, cache_conditioning.MOONS} <= set(checkpoints.
 st.subheader("Guided digits")
 left, right = st.columns([1, 3], gap="large")
 with left:
-    digit = st.selectbox("digit y", list(range(10)), index=3, key="cond_digit")
-    w = st.slider("guidance scale w", 0.0, 8.0, 2.0, 0.5, key="cond_w")
-    seed = int(st.number_input("seed", value=0, min_value=0, step=1, key="cond_seed"))
+    digit = st.selectbox("digit y", list(range(10)), index=DEFAULTS.digit, key="cond_digit")
+    w = st.slider("guidance scale w", 0.0, 8.0, DEFAULTS.w, 0.5, key="cond_w")
+    seed = int(st.number_input("seed", value=DEFAULTS.seed, min_value=0, step=1, key="cond_seed"))
 
 # 2. The reference validates the values. 3. Cached arrays.
 try:
-    out = cache_conditioning.guided_digits(digit, w, GRID_N, seed)
+    out = conditioning_view.guided_digits(digit, w, GRID_N, seed)
 except ValueError as e:
     st.error(str(e))
     st.stop()
-sweep = cache_conditioning.guidance_manifest(cache_conditioning.DIGITS)
+sweep = conditioning_view.guidance_manifest(conditioning_view.DIGITS)
 
 # 4. Figures.
 with left:
     st.metric(f"classifier says {digit}", f"{out['accuracy']:.0%}", help="of the 16 samples, by the digits "
               "classifier every digits manifest uses (logistic regression on the training digits)")
     st.metric("diversity", f"{out['diversity']:.2f}", help="mean pairwise distance between the 16 samples")
-    st.caption(f"DDIM, {cache_conditioning.DDIM_STEPS} steps, {GRID_N} samples in {out['seconds']:.2f} s "
+    st.caption(f"DDIM, {conditioning_view.DDIM_STEPS} steps, {GRID_N} samples in {out['seconds']:.2f} s "
                f"(when first computed) on {reference.device_name()}.")
 with right:
     st.plotly_chart(figures_conditioning.guided_digits(out["x0"], out["label"], digit,
@@ -81,14 +82,15 @@ show_code(evaluate.guidance_sweep, evaluate.class_fidelity)
 st.subheader("The 2-D view: which moon")
 a, b = st.columns([1, 3], gap="large")
 with a:
-    choice = st.radio("draw from", list(MOON_CHOICES), index=2, key="cond_moon")
-    w_moon = st.slider("guidance scale w", 0.0, 8.0, 0.0, 0.5, key="cond_moon_w")
+    choice = st.radio("draw from", list(MOON_CHOICES), index=list(MOON_CHOICES).index(DEFAULTS.moons),
+                      key="cond_moon")
+    w_moon = st.slider("guidance scale w", 0.0, 8.0, DEFAULTS.w_moons, 0.5, key="cond_moon_w")
 try:
-    moons = cache_conditioning.guided_moons(MOON_CHOICES[choice], w_moon, MOONS_N, seed)
+    moons = conditioning_view.guided_moons(MOON_CHOICES[choice], w_moon, MOONS_N, seed)
 except ValueError as e:
     st.error(str(e))
     st.stop()
-data = cache_conditioning.labelled_moons()
+data = conditioning_view.labelled_moons()
 with a:
     st.metric("on the asked moon", f"{moons['accuracy']:.1%}",
               help="the share of samples whose 15 nearest held-out points mostly lie on the moon asked for")

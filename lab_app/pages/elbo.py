@@ -2,17 +2,19 @@
 import streamlit as st
 
 import reference
-from lab_app import cache, figures
-from lab_app.compute import BoundRequest
-from lab_app.progress import follow
-from lab_app.show_code import show_code
-from lab_app.widgets import pick_model
+from lab_app.figures import common, elbo as elbo_figures, style
+from lab_app.server import models
+from lab_app.server.compute import BoundRequest
+from lab_app.ui.progress import follow
+from lab_app.ui.show_code import show_code
+from lab_app.ui.widgets import pick_model
+from lab_app.views import elbo as elbo_view, shared
+from lab_app.views.elbo import DEFAULTS
 
 VARIANCES = {"fixed_large": "σ² = β (fixed_large)", "fixed_small": "σ² = β̃ (fixed_small)"}  # plain: plot legends
 PARTS = ("L<sub>0</sub> reconstruction", "Σ L<sub>t−1</sub> denoising", "L<sub>T</sub> prior", "total")  # plotly's HTML
 PARTS_LATEX = (r"$L_0$ reconstruction", r"$\sum_{t=2}^{T} L_{t-1}$ denoising", r"$L_T$ prior", "total")
-COLORS = dict(zip(VARIANCES.values(), figures.COLORS))  # one colour per variance, whichever are selected
-DEFAULT_N = {"image": 4, "points": 128}  # all T terms: under a second for the MLP, ~1 s per digit for the U-Net
+COLORS = dict(zip(VARIANCES.values(), style.COLORS))  # one colour per variance, whichever are selected
 MAX_N = {"image": 64, "points": 2000}  # 64 digits: about a minute of CPU per variance
 
 st.title("ELBO inspection")
@@ -26,11 +28,11 @@ st.markdown(r"$L_0$ is the decoder (reconstruction), $L_1, \dots, L_{T-1}$ compa
 # 1. Read the widgets.
 a, b, c, d = st.columns([2, 1, 1, 3])
 name = pick_model(a, key="elbo_model")
-kind = "image" if cache.is_image_model(name) else "points"
-n = b.number_input("held-out examples", value=DEFAULT_N[kind], min_value=1, max_value=MAX_N[kind], step=1,
+kind = "image" if shared.is_image_model(name) else "points"
+n = b.number_input("held-out examples", value=DEFAULTS.n[kind], min_value=1, max_value=MAX_N[kind], step=1,
                    key=f"elbo_n_{name}")
-seed = c.number_input("seed (x_t draws)", value=0, min_value=0, step=1, key="elbo_seed")
-variances = d.multiselect(r"reverse variance $\sigma_t^2$", list(VARIANCES), default=list(VARIANCES),
+seed = c.number_input("seed (x_t draws)", value=DEFAULTS.seed, min_value=0, step=1, key="elbo_seed")
+variances = d.multiselect(r"reverse variance $\sigma_t^2$", list(VARIANCES), default=list(DEFAULTS.variances),
                           format_func=VARIANCES.get, key="elbo_variances")
 if not variances:
     st.info("Pick at least one reverse variance.")
@@ -40,7 +42,7 @@ if not variances:
 # requests, kept once done); the place in the queue and a progress bar while it waits and runs.
 results = {}
 try:
-    service = cache.compute_service()
+    service = shared.compute_service()
     tickets = {VARIANCES[v]: service.submit(BoundRequest(name, int(n), v, int(seed))) for v in variances}
     for label, ticket in tickets.items():
         results[label], _ = follow(ticket, label=f"{label}: timesteps")
@@ -48,7 +50,7 @@ except ValueError as e:
     st.error(str(e))
     st.stop()
 
-manifest = cache.checkpoint(name).manifest
+manifest = models.checkpoint(name).manifest
 columns = st.columns(len(results) + 1)
 for column, (label, r) in zip(columns, results.items()):
     se = f" ± {r['total_se']:.3f}" if r["n"] > 1 else ""  # one example has no spread to measure
@@ -62,20 +64,20 @@ st.caption(f"Each bound is the mean over {n_used} held-out example{'s' if n_used
            + f" on {reference.device_name()}; {manifest['data']} model, T = {manifest['T']}, "
            f"{manifest['schedule']['name']} schedule. A repeated setting comes from the cache.")
 
-# 4. Figures, each built once per process for this setting (cache.figure).
+# 4. Figures, each built once per process for this setting (shared.figure).
 T = manifest["T"]
 setting = (name, int(n), int(seed), tuple(variances))
 k = {label: list(range(T + 1)) for label in results}
 left, right = st.columns(2)
 with left:
-    st.plotly_chart(cache.figure(("elbo_terms", *setting), lambda: figures.lines(
+    st.plotly_chart(shared.figure(("elbo_terms", *setting), lambda: common.lines(
         {label: r["per_term"] for label, r in results.items()}, "Every term L_k (eq. 5)", "bits/dim", x=k,
         x_title="k in L_k (0: decoder L_0; T: prior L_T)", log_y=True, dashed=(VARIANCES["fixed_small"],),
         colors=COLORS)), key="fig_terms")
     st.caption("A log axis: $L_0$, a density for continuous data, can be negative and then shows only in the bars.")
     show_code(reference.vlb_terms, reference.summarize_bound)
 with right:
-    st.plotly_chart(cache.figure(("elbo_cumulative", *setting), lambda: figures.lines(
+    st.plotly_chart(shared.figure(("elbo_cumulative", *setting), lambda: common.lines(
         {label: r["cumulative"] for label, r in results.items()}, "Running sum L_0 + … + L_k", "bits/dim", x=k,
         x_title="k; the curve ends at the total", dashed=(VARIANCES["fixed_small"],), colors=COLORS)),
         key="fig_cumulative")
@@ -83,14 +85,14 @@ with right:
 with left:
     parts = {label: {PARTS[0]: r["reconstruction"], PARTS[1]: r["denoising"], PARTS[2]: r["prior"],
                      PARTS[3]: r["total"]} for label, r in results.items()}
-    st.plotly_chart(cache.figure(("elbo_parts", *setting), lambda: figures.bound_bars(parts, colors=COLORS)),
+    st.plotly_chart(shared.figure(("elbo_parts", *setting), lambda: elbo_figures.bound_bars(parts, colors=COLORS)),
                     key="fig_parts")
     st.markdown("| $\\sigma_t^2$ | " + " | ".join(PARTS_LATEX) + " |\n|---|---|---|---|---|\n" + "\n".join(
         f"| {label} | " + " | ".join(f"{v:.4g}" for v in values.values()) + " |" for label, values in parts.items()))
     show_code(reference.summarize_bound)
 with right:
-    weights = {VARIANCES[v]: cache.weight_over_simple(name, v) for v in variances}
-    st.plotly_chart(cache.figure(("elbo_weight", name, tuple(variances)), lambda: figures.lines(
+    weights = {VARIANCES[v]: elbo_view.weight_over_simple(name, v) for v in variances}
+    st.plotly_chart(shared.figure(("elbo_weight", name, tuple(variances)), lambda: common.lines(
         weights, "What L_simple drops: D × the eq. 12 weight", "weight relative to L_simple",
         x={label: list(range(2, T + 1)) for label in weights}, log_y=True, hline=(1.0, "L_simple"),
         dashed=(VARIANCES["fixed_small"],), colors=COLORS)), key="fig_weight")

@@ -2,8 +2,10 @@
 import pandas as pd
 import streamlit as st
 
-from lab_app import cache, cache_families, figures_families
-from lab_app.show_code import show_code
+from lab_app.figures import families as figures_families
+from lab_app.ui.show_code import show_code
+from lab_app.views import families as families_view, shared
+from lab_app.views.families import DEFAULTS
 from reference import families
 from reference.flow import RealNVP, dequantized_log_prob
 from reference.gan import discriminator_loss, generator_loss
@@ -11,7 +13,6 @@ from reference.vae import importance_weighted_log_likelihood, vae_loss
 
 DATA = {"moons": "2-D moons", "digits": "8×8 digits"}
 NAMES = {"vae": "VAE", "gan": "GAN", "flow": "flow", "diffusion": "diffusion"}
-DEFAULT_N = {"moons": 1000, "digits": 32}
 MAX_N = {"moons": 2000, "digits": 128}
 
 st.title("VAE, GAN, flow and diffusion")
@@ -29,18 +30,21 @@ st.markdown(
 
 # 1. Read the widgets.
 a, b, c, d = st.columns([2, 1, 1, 2])
-data = a.radio("Data", list(DATA), format_func=DATA.get, horizontal=True, key="families_data")
-n = b.number_input("samples per family", value=DEFAULT_N[data], min_value=1, max_value=MAX_N[data], step=1,
+data = a.radio("Data", list(DATA), index=list(DATA).index(DEFAULTS.data), format_func=DATA.get, horizontal=True,
+               key="families_data")
+n = b.number_input("samples per family", value=DEFAULTS.n[data], min_value=1, max_value=MAX_N[data], step=1,
                    key=f"families_n_{data}")
-seed = c.number_input("seed", value=0, min_value=0, step=1, key="families_seed")
-diffusion_sampler = d.radio("Diffusion sampler", list(cache_families.DIFFUSION_SAMPLERS), horizontal=True,
+seed = c.number_input("seed", value=DEFAULTS.seed, min_value=0, step=1, key="families_seed")
+diffusion_sampler = d.radio("Diffusion sampler", list(families_view.DIFFUSION_SAMPLERS),
+                            index=list(families_view.DIFFUSION_SAMPLERS).index(DEFAULTS.diffusion_sampler),
+                            horizontal=True,
                             key="families_sampler")
 
 # 2.-3. Cached computations (the heavy numbers come precomputed in the manifests).
 try:
     with st.spinner(f"{int(n)} samples of each family"):
-        drawn = cache_families.samples(data, int(n), int(seed), diffusion_sampler)
-    rows = cache_families.measured(data)
+        drawn = families_view.samples(data, int(n), int(seed), diffusion_sampler)
+    rows = families_view.measured(data)
 except (ValueError, FileNotFoundError) as err:
     st.error(str(err))
     st.stop()
@@ -53,7 +57,7 @@ if data == "digits":
     st.caption("The VAE shows its decoder means μ_θ(z), z ~ N(0, I); the others their samples. "
                f"All from seed {int(seed)}; diffusion by {diffusion_sampler}, x̂0 clipped to [−1, 1].")
 else:
-    st.plotly_chart(figures_families.toy_samples(shown, cache.held_out(data, 2000)), key="fig_family_samples")
+    st.plotly_chart(figures_families.toy_samples(shown, shared.held_out(data, 2000)), key="fig_family_samples")
     st.caption(f"Over 2000 held-out points (gray). The VAE draws x ~ p_θ(x | z) with its learned σ. All from seed "
                f"{int(seed)}; diffusion by {diffusion_sampler}.")
 

@@ -3,17 +3,19 @@ x_{t-1} by √(1 − β_t)."""
 import streamlit as st
 
 import reference
-from lab_app import admission, cache, figures, figures_forward
-from lab_app.show_code import show_code
-from lab_app.widgets import read_schedule
+from lab_app.figures import common, forward as figures_forward, style
+from lab_app.server import models
+from lab_app.ui.fragments import fragment
+from lab_app.ui.show_code import show_code
+from lab_app.ui.widgets import read_schedule
+from lab_app.views import forward as forward_view, shared
+from lab_app.views.forward import DEFAULTS
 from reference.data import TOY_DATASETS
 
-DEFAULT_N = 4000  # points noised both ways: Monte Carlo errors of about 1/√4000 ≈ 0.016 on each moment
-DIGIT_FRACTIONS = (0.01, 0.05, 0.1, 0.25, 0.5, 1.0)  # the digit strip's paper t, as fractions of T
 UNSCALED = "unscaled chain x<sub>t</sub> = x<sub>t−1</sub> + √β<sub>t</sub>·ε"
 EXACT, EXACT_UNSCALED = "exact, eq. 4", "exact, 1 + Σ β<sub>s</sub>"
-COLORS = {figures_forward.CHAIN: figures.COLORS[0], EXACT: figures.COLORS[0], UNSCALED: figures.COLORS[1],
-          EXACT_UNSCALED: figures.COLORS[1]}
+COLORS = {figures_forward.CHAIN: style.COLORS[0], EXACT: style.COLORS[0], UNSCALED: style.COLORS[1],
+          EXACT_UNSCALED: style.COLORS[1]}
 
 st.title("Forward process")
 st.markdown("Ho et al. (2020) define the forward process one small step at a time (eq. 2):")
@@ -28,30 +30,31 @@ st.markdown("Below, the same 2-D points (standardised to mean 0 and variance 1 p
 # 1. Read the widgets.
 left, right = st.columns([1, 3], gap="large")
 with left:
-    spec = read_schedule(label="Schedule", prefix="forward_")
-    dataset = st.selectbox("2-D data set", TOY_DATASETS, key="forward_dataset")
-    n = int(st.number_input("points", value=DEFAULT_N, min_value=100, max_value=20_000, step=500, key="forward_n"))
-    seed = int(st.number_input("seed", value=0, min_value=0, step=1, key="forward_seed"))
+    spec = read_schedule(default=DEFAULTS.kind, label="Schedule", prefix="forward_")
+    dataset = st.selectbox("2-D data set", TOY_DATASETS, index=TOY_DATASETS.index(DEFAULTS.dataset),
+                           key="forward_dataset")
+    n = int(st.number_input("points", value=DEFAULTS.n, min_value=100, max_value=20_000, step=500, key="forward_n"))
+    seed = int(st.number_input("seed", value=DEFAULTS.seed, min_value=0, step=1, key="forward_seed"))
 if spec is None:
     st.info("Upload a β file to run the chain.")
     st.stop()
 
 # 2. The reference validates the schedule.
 try:
-    T = cache.build_schedule(spec).T
+    T = shared.build_schedule(spec).T
 except ValueError as e:
     st.error(str(e))
     st.stop()
 
 
-@admission.fragment
-def chain_against_jump(spec: cache.ScheduleSpec, T: int, dataset: str, n: int, seed: int) -> None:
+@fragment
+def chain_against_jump(spec: shared.ScheduleSpec, T: int, dataset: str, n: int, seed: int) -> None:
     """The chain and the jump at one t: a fragment, so that moving t redraws this part only."""
     st.subheader("Step by step against one jump")
-    t = st.slider("t (paper's; code's index is t − 1)", 1, T, max(1, T // 10), key=f"forward_t_{T}") if T > 1 else 1
+    t = st.slider("t (paper's; code's index is t − 1)", 1, T, DEFAULTS.t(T), key=f"forward_t_{T}") if T > 1 else 1
     # 3. Cached arrays: t is the paper's, the cache takes code's t − 1.
-    r = cache.forward_at(spec, dataset, n, seed, t - 1)
-    st.plotly_chart(cache.figure(("chain_vs_jump", spec, dataset, n, seed, t),
+    r = forward_view.forward_at(spec, dataset, n, seed, t - 1)
+    st.plotly_chart(shared.figure(("chain_vs_jump", spec, dataset, n, seed, t),
                                  lambda: figures_forward.chain_vs_jump(r["chain"], r["jump"], t)),
                     key="fig_chain_vs_jump")
     chain, jump = r["chain_moments"], r["jump_moments"]
@@ -87,8 +90,8 @@ st.markdown(r"For data of variance $v$, eq. 2 keeps $\operatorname{Var} x_t = \b
             r"$v + \sum_{s \le t} \beta_s$:")
 st.latex(r"x_t = x_{t-1} + \sqrt{\beta_t}\,\epsilon \quad\Rightarrow\quad "
          r"\operatorname{Var} x_t = v + \sum_{s=1}^{t} \beta_s")
-v = cache.forward_variance(spec, dataset, n, seed)
-st.plotly_chart(cache.figure(("forward_variance", spec, dataset, n, seed), lambda: figures.lines(
+v = forward_view.forward_variance(spec, dataset, n, seed)
+st.plotly_chart(shared.figure(("forward_variance", spec, dataset, n, seed), lambda: common.lines(
     {figures_forward.CHAIN: v["chain"]["average_variance"], EXACT: v["chain"]["average_exact_variance"],
      UNSCALED: v["unscaled"]["average_variance"], EXACT_UNSCALED: v["unscaled"]["average_exact_variance"]},
     "Variance of x<sub>t</sub> (averaged over the 2 coordinates), measured along each chain", "variance",
@@ -101,11 +104,11 @@ st.caption(f"At $t = T = {T}$ the chain of eq. 2 measures a variance of {v['chai
 show_code(reference.chain_moments, reference.unscaled_step_sample, reference.marginal_moments)
 
 st.subheader("A digit, step by step and in one jump")
-digit = int(st.columns(4)[0].number_input("held-out digit", value=0, min_value=0,
-                                          max_value=len(cache.digits_split().x_test) - 1, step=1, key="forward_digit"))
-ts = sorted({max(1, round(f * T)) for f in DIGIT_FRACTIONS})  # the paper's t
-d = cache.forward_digit(spec, digit, seed, tuple(t - 1 for t in ts))
-st.plotly_chart(cache.figure(("digit_strip", spec, digit, seed, tuple(ts)), lambda: figures_forward.digit_strip(
+digit = int(st.columns(4)[0].number_input("held-out digit", value=DEFAULTS.digit, min_value=0,
+                                          max_value=len(models.digits_split().x_test) - 1, step=1, key="forward_digit"))
+ts = DEFAULTS.digit_ts(T)  # the paper's t
+d = forward_view.forward_digit(spec, digit, seed, tuple(t - 1 for t in ts))
+st.plotly_chart(shared.figure(("digit_strip", spec, digit, seed, tuple(ts)), lambda: figures_forward.digit_strip(
     d["x0"], {"step by step": d["chain"], "one jump": d["jump"]}, ts)), key="fig_digit_strip")
 st.caption("Each row uses its own noise, so the pixels differ, but the two rows fade alike: the same $\\sqrt{\\bar"
            "\\alpha_t}$ of the digit is left under the same $1 - \\bar\\alpha_t$ of noise variance at every $t$. Gray "

@@ -1,15 +1,17 @@
 """Latent diffusion: a VAE's prior against its aggregated posterior, and a DDPM on its latents that closes the gap."""
 import streamlit as st
 
-from lab_app import cache, figures, figures_latent
-from lab_app.progress import with_progress
-from lab_app.show_code import show_code
+from lab_app.figures import common, latent as figures_latent
+from lab_app.server import models
+from lab_app.ui.progress import with_progress
+from lab_app.ui.show_code import show_code
+from lab_app.views import latent as latent_views
+from lab_app.views.latent import DEFAULTS, SAMPLERS, SOURCES
 from reference import latent, sample_ddim, sample_ddpm
 from reference.evaluate import digit_quality, sliced_wasserstein, support_precision
 from reference.vae import vae_loss
 
-SOURCES = {"prior": "VAE prior", "latent": "latent DDPM", "pixel": "pixel-space DDPM"}
-SAMPLERS = {"DDIM": "ddim", "DDPM": "ddpm"}
+LABELS = {"prior": "VAE prior", "latent": "latent DDPM", "pixel": "pixel-space DDPM"}  # of views.latent.SOURCES
 
 st.title("Latent diffusion")
 st.markdown(
@@ -36,21 +38,22 @@ st.latex(r"\hat z = \frac{z - m}{s}, \quad z \sim q(z) \qquad\longrightarrow\qqu
 a, b, c, d, e = st.columns([2, 2, 1, 1, 1])
 latent_dim = a.radio("Latent size $d$", latent.LATENT_DIMS, format_func=lambda k: f"{k}-D latent", horizontal=True,
                      key="latent_dim")
-sampler = b.radio("Sampler (both DDPMs)", list(SAMPLERS), horizontal=True, key="latent_sampler")
-steps = c.number_input("DDIM steps", value=50, min_value=1, max_value=1000, step=1, key="latent_ddim_steps",
+sampler = b.radio("Sampler (both DDPMs)", list(SAMPLERS), index=list(SAMPLERS).index(DEFAULTS.sampler),
+                   horizontal=True, key="latent_sampler")
+steps = c.number_input("DDIM steps", value=DEFAULTS.steps, min_value=1, max_value=1000, step=1, key="latent_ddim_steps",
                        disabled=sampler == "DDPM")
-n = d.number_input("digits per grid", value=32, min_value=4, max_value=256, step=4, key="latent_n")
-seed = e.number_input("seed", value=0, min_value=0, step=1, key="latent_seed")
+n = d.number_input("digits per grid", value=DEFAULTS.n, min_value=4, max_value=256, step=4, key="latent_n")
+seed = e.number_input("seed", value=DEFAULTS.seed, min_value=0, step=1, key="latent_seed")
 steps = int(steps) if sampler == "DDIM" else 1000
 
 # 2.-3. The reference validates and computes (cached), with a progress bar while it runs.
 try:
-    view, _ = with_progress(cache.latent_view, latent_dim, SAMPLERS[sampler], steps, int(seed),
+    view, _ = with_progress(latent_views.latent_view, latent_dim, SAMPLERS[sampler], steps, int(seed),
                             label="latent DDPM steps (q(z) view)")
     grids = {}
     for source in SOURCES:
-        grids[source], _ = with_progress(cache.latent_grid, source, latent_dim, SAMPLERS[sampler], steps, int(n),
-                                         int(seed), label=f"{SOURCES[source]}: sampling steps")
+        grids[source], _ = with_progress(latent_views.latent_grid, source, latent_dim, SAMPLERS[sampler], steps, int(n),
+                                         int(seed), label=f"{LABELS[source]}: sampling steps")
 except ValueError as err:
     st.error(str(err))
     st.stop()
@@ -99,9 +102,10 @@ st.markdown(
     "of its digits is a prior digit carried onto $q(z)$ first. Quality is the digits classifier's mean confidence in "
     "its top class (a logistic regression fitted on the training digits, as every digits manifest records it).")
 columns = st.columns(3)
-for column, (source, label) in zip(columns, SOURCES.items()):
+for column, source in zip(columns, SOURCES):
+    label = LABELS[source]
     g = grids[source]
-    column.plotly_chart(figures.digit_grid(g["x"], label, ncols=8), key=f"fig_latent_grid_{source}")
+    column.plotly_chart(common.digit_grid(g["x"], label, ncols=8), key=f"fig_latent_grid_{source}")
     q = g["quality"]
     column.metric("classifier confidence", f"{q['mean_confidence']:.3f} ± {q['confidence_se']:.3f}",
                   help=f"the mean over the {g['n']} digits ± its standard error; "
@@ -109,18 +113,18 @@ for column, (source, label) in zip(columns, SOURCES.items()):
     column.metric("sampling time per digit", f"{1000 * g['seconds'] / g['n']:.2f} ms",
                   help=f"{g['seconds']:.3f} s for {g['n']} digits on {g['device']}")
     column.caption(g["how"])
-recorded = cache.latent_pair(latent_dim).ddpm.manifest["quality"]
-pixel = cache.checkpoint("digits").manifest["quality"]
+recorded = latent_views.latent_pair(latent_dim).ddpm.manifest["quality"]
+pixel = models.checkpoint("digits").manifest["quality"]
 st.markdown(
     f"With {int(n)} digits a grid's confidence wobbles by about its ± standard error. On 500 digits each, as the "
     "manifests record them (training-time seeds), and on the 360 real test digits:\n\n"
-    f"| | {SOURCES['prior']} ({latent_dim}-D) | {SOURCES['latent']} ({latent_dim}-D, Algorithm 2) | "
-    f"{SOURCES['pixel']} (DDIM, 50 steps) | real test digits |\n|---|---|---|---|---|\n"
+    f"| | {LABELS['prior']} ({latent_dim}-D) | {LABELS['latent']} ({latent_dim}-D, Algorithm 2) | "
+    f"{LABELS['pixel']} (DDIM, 50 steps) | real test digits |\n|---|---|---|---|---|\n"
     f"| classifier confidence | {recorded['prior']['mean_confidence']:.3f} | {recorded['mean_confidence']:.3f} | "
-    f"{pixel['mean_confidence']:.3f} | {cache.real_digits_quality()['mean_confidence']:.3f} |\n"
+    f"{pixel['mean_confidence']:.3f} | {latent_views.real_digits_quality()['mean_confidence']:.3f} |\n"
     f"| share labelled with confidence ≥ 0.9 | {recorded['prior']['confident_fraction']:.0%} | "
     f"{recorded['confident_fraction']:.0%} | {pixel['confident_fraction']:.0%} | "
-    f"{cache.real_digits_quality()['confident_fraction']:.0%} |")
+    f"{latent_views.real_digits_quality()['confident_fraction']:.0%} |")
 st.caption("Times are wall-clock seconds of the sampling loop and the decoder on this machine, measured when first "
            "computed (a repeated setting comes from the cache); the prior and latent DDPM columns on a second run of "
            "the same size, since a first call sets up the decoder's kernels (5–50 ms, more than the prior's work).")

@@ -4,15 +4,16 @@ for a shipped model come from the ELBO page's cached bound."""
 import streamlit as st
 
 import reference
-from lab_app import cache, figures_mhvae
-from lab_app.progress import with_progress
-from lab_app.show_code import show_code
-from lab_app.widgets import pick_model
+from lab_app.figures import mhvae as figures_mhvae
+from lab_app.server import models
+from lab_app.ui.progress import with_progress
+from lab_app.ui.show_code import show_code
+from lab_app.ui.widgets import pick_model
+from lab_app.views import mhvae as mhvae_view, shared
+from lab_app.views.mhvae import DEFAULTS
 
 VARIANCES = {"fixed_large": "σ² = β", "fixed_small": "σ² = β̃"}
-DEFAULT_N = {"image": 4, "points": 128}  # the ELBO page's defaults, so that a bound computed there comes from the cache
 MAX_N = {"image": 64, "points": 2000}
-SEED = 0  # the x_t draws: the ELBO page's default seed
 KL = r"D_{\mathrm{KL}}"
 
 st.title("Diffusion as a hierarchical VAE")
@@ -36,13 +37,14 @@ st.caption("Luo's eq. 45 writes each consistency term as an expected KL; as an i
 # 1. Read the widgets.
 a, b, c = st.columns([2, 1, 1])
 name = pick_model(a, key="mhvae_model")
-kind = "image" if cache.is_image_model(name) else "points"
-n = int(b.number_input("held-out examples", value=DEFAULT_N[kind], min_value=1, max_value=MAX_N[kind], step=1,
+kind = "image" if shared.is_image_model(name) else "points"
+n = int(b.number_input("held-out examples", value=DEFAULTS.n[kind], min_value=1, max_value=MAX_N[kind], step=1,
                        key=f"mhvae_n_{name}"))
-variance = c.radio("reverse variance $\\sigma_t^2$", list(VARIANCES), format_func=VARIANCES.get, horizontal=True,
+variance = c.radio("reverse variance $\\sigma_t^2$", list(VARIANCES), index=list(VARIANCES).index(DEFAULTS.variance),
+                   format_func=VARIANCES.get, horizontal=True,
                    key="mhvae_variance")
-manifest = cache.checkpoint(name).manifest
-D = cache.held_out(name, 1)[0].size  # the data's dimensions: 2 for the toy sets, 8 × 8 = 64 for digits
+manifest = models.checkpoint(name).manifest
+D = shared.held_out(name, 1)[0].size  # the data's dimensions: 2 for the toy sets, 8 × 8 = 64 for digits
 what = "8×8 digits" if kind == "image" else f"2-D {manifest['data']} points"
 
 st.subheader("Three restrictions, three switches")
@@ -56,8 +58,8 @@ q = "q" if fixed_encoder else r"q_\phi"
 
 # 2.-3. The reference validates and computes (cached): the ELBO page's bound, and L_T in float64.
 try:
-    bound, _ = with_progress(cache.bound, name, n, variance, SEED, label=f"{VARIANCES[variance]}: timesteps")
-    prior = cache.prior_matching(name, n)
+    bound, _ = with_progress(shared.bound, name, n, variance, DEFAULTS.seed, label=f"{VARIANCES[variance]}: timesteps")
+    prior = mhvae_view.prior_matching(name, n)
 except ValueError as e:
     st.error(str(e))
     st.stop()
@@ -160,6 +162,6 @@ if f"{bound['prior']:.4g}" != f"{prior['closed_form']:.4g}":
     st.caption(f"The bound computes in the data's float32, too coarse for a term this small: its $L_T$ reads "
                f"{bound['prior']:.4g}; in float64 it is {prior['closed_form']:.4g} bits/dim (restriction 3).")
 st.caption(f"The bound is the ELBO page's, from the same cache: all {manifest['T']} terms on {bound['n']} held-out "
-           f"example{'s' if bound['n'] > 1 else ''}, $x_t$ drawn with seed {SEED}, computed in "
+           f"example{'s' if bound['n'] > 1 else ''}, $x_t$ drawn with seed {DEFAULTS.seed}, computed in "
            f"{bound['seconds']:.2f} s on {reference.device_name()}.")
 show_code(reference.vlb_terms, reference.summarize_bound, reference.prior_matching, reference.terminal_signal)

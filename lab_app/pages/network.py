@@ -4,15 +4,17 @@ import pandas as pd
 import streamlit as st
 
 import reference
-from lab_app import admission, cache, figures_network
-from lab_app.show_code import show_code
+from lab_app.figures import network as figures_network
+from lab_app.server import models
+from lab_app.ui.fragments import fragment
+from lab_app.ui.show_code import show_code
+from lab_app.views import network as network_view
+from lab_app.views.network import DEFAULTS, MODEL
 from reference import network
 from reference.checkpoints import available_checkpoints
 from reference.unet import SelfAttention
 
-MODEL = "digits"
 FEATURE_MAPS = 8  # feature maps shown per block, the strongest first
-DEFAULT_T = 250  # the paper's t: on the cosine schedule ᾱ_t ≈ 0.85, a digit still plain under its noise
 
 
 def count(n: int) -> str:
@@ -37,7 +39,7 @@ if MODEL not in available_checkpoints():
     st.stop()
 
 # 1.-3. Nothing to read for the architecture: the cached description of the model.
-arch = cache.network_blocks(MODEL)
+arch = network_view.network_blocks(MODEL)
 blocks, total = arch["blocks"], arch["total"]
 by_name = {b["name"]: b for b in blocks}
 spatial = [b for b in blocks if len(b["out_shape"]) == 3]
@@ -67,7 +69,7 @@ table = pd.DataFrame({
     "share": [f"{100 * b['params'] / total:.1f} %" for b in blocks],
 })
 st.dataframe(table, hide_index=True, height=36 * (len(blocks) + 1) + 3, key="network_table")  # every row, no scroll
-manifest_count = cache.checkpoint(MODEL).manifest["param_count"]
+manifest_count = models.checkpoint(MODEL).manifest["param_count"]
 st.caption(f"The blocks' parameters add up to {count(sum(b['params'] for b in blocks))}; "
            f"`count_parameters(model)` gives {count(total)} and the checkpoint's manifest records "
            f"{count(manifest_count)}.")
@@ -82,7 +84,7 @@ st.latex(r"Q, K, V = W_{qkv}\,\mathrm{GN}(x),\qquad A = \operatorname{softmax}\!
 show_code(network.describe_unet, network.top_level_blocks, reference.UNet)
 
 st.subheader("The time embedding")
-emb = cache.time_embedding(MODEL)
+emb = network_view.time_embedding(MODEL)
 T, D = emb.shape
 st.markdown(f"The network learns one function for all $T = {T}$ steps and is told which step by an embedding of "
             f"$t$: the Transformer's sinusoidal position encoding (Vaswani et al. 2017, §3.5), here with $d = {D}$ "
@@ -98,7 +100,7 @@ st.caption(f"Dimension 0 turns once every 2π ≈ 6.3 steps; dimension {D // 2 -
 show_code(reference.models.timestep_embedding, network.embedding_table)
 
 
-@admission.fragment
+@fragment
 def inside(T: int) -> None:
     """One held-out digit at one t, looked inside: a fragment, so that moving t, the query or the block reruns this
     part only (each new digit, t and seed is one pass of the model, cached)."""
@@ -108,14 +110,14 @@ def inside(T: int) -> None:
                 r"$\hat x_0 = (x_t - \sqrt{1-\bar\alpha_t}\,\varepsilon_\theta)/\sqrt{\bar\alpha_t}$ (eq. 15).")
     # 1. Read the widgets.
     a, b, c = st.columns([1, 1, 4])
-    n_test = len(cache.digits_split().x_test)
-    index = int(a.number_input("held-out digit", value=0, min_value=0, max_value=n_test - 1, step=1,
+    n_test = len(models.digits_split().x_test)
+    index = int(a.number_input("held-out digit", value=DEFAULTS.digit, min_value=0, max_value=n_test - 1, step=1,
                                key="network_digit"))
-    seed = int(b.number_input("seed (ε)", value=0, min_value=0, step=1, key="network_seed"))
-    t = c.slider("t (paper's; code's index is t − 1)", 1, T, min(DEFAULT_T, T), key=f"network_t_{T}")
+    seed = int(b.number_input("seed (ε)", value=DEFAULTS.seed, min_value=0, step=1, key="network_seed"))
+    t = c.slider("t (paper's; code's index is t − 1)", 1, T, min(DEFAULTS.t, T), key=f"network_t_{T}")
     # 2.-3. The reference checks t; the pass is cached by (digit, code t, seed).
     try:
-        r = cache.network_inside(MODEL, index, t - 1, seed, FEATURE_MAPS)
+        r = network_view.network_inside(MODEL, index, t - 1, seed, FEATURE_MAPS)
     except ValueError as e:
         st.error(str(e))
         st.stop()
@@ -149,8 +151,8 @@ def inside(T: int) -> None:
     st.markdown(f"**Feature maps.** A block's output channels, the {FEATURE_MAPS} that vary most over the image "
                 "first (largest standard deviation), each scaled to its own largest |value|.")
     names = list(r["features"])
-    block = st.selectbox("block", names, index=names.index("down.0") if "down.0" in names else 0,
-                         key="network_feature_block")
+    first = names.index(DEFAULTS.feature_block) if DEFAULTS.feature_block in names else 0
+    block = st.selectbox("block", names, index=first, key="network_feature_block")
     channels = r["strongest"][block]
     st.plotly_chart(figures_network.feature_maps(r["features"][block][channels], channels, block),
                     key="fig_features")
@@ -159,4 +161,4 @@ def inside(T: int) -> None:
     show_code(network.strongest_channels)
 
 
-inside(cache.checkpoint(MODEL).schedule.T)
+inside(models.checkpoint(MODEL).schedule.T)

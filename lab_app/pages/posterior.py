@@ -3,9 +3,12 @@
 import streamlit as st
 
 import reference
-from lab_app import admission, cache, figures_posterior
-from lab_app.show_code import show_code
-from lab_app.widgets import read_schedule
+from lab_app.figures import posterior as figures_posterior
+from lab_app.ui.fragments import fragment
+from lab_app.ui.show_code import show_code
+from lab_app.ui.widgets import read_schedule
+from lab_app.views import posterior as posterior_view, shared
+from lab_app.views.posterior import DEFAULTS
 
 DRAW, TYPE = r"draw it from $q(x_t \mid x_0)$", "type it"
 TABLE_T = (1, 2, 3, 10, 100)  # the paper's t in the β̃ table, with T added
@@ -22,14 +25,14 @@ st.markdown("Timesteps are the paper's $t = 1 … T$ (the code's index is $t - 1
 # 1. Read the widgets.
 left, right = st.columns([1, 3], gap="large")
 with left:
-    spec = read_schedule(label="Schedule", prefix="posterior_")
+    spec = read_schedule(default=DEFAULTS.kind, label="Schedule", prefix="posterior_")
 if spec is None:
     st.info("Upload a β file to see its posterior.")
     st.stop()
 
 # 2. The reference validates the schedule. 3. Cached arrays.
 try:
-    curves = cache.posterior_curves(spec)
+    curves = posterior_view.posterior_curves(spec)
 except ValueError as e:
     st.error(str(e))
     st.stop()
@@ -50,21 +53,21 @@ st.markdown("Bayes' rule needs no algebra: multiply the step forward (eq. 2) by 
             "functions of $x_{t-1}$, and normalise numerically on a fine grid:")
 st.latex(r"q(x_{t-1} \mid x_t, x_0) = \frac{q(x_t \mid x_{t-1})\, q(x_{t-1} \mid x_0)}"
          r"{\int q(x_t \mid x')\, q(x' \mid x_0)\, dx'}")
-@admission.fragment
-def one_dimensional_example(spec: cache.ScheduleSpec, T: int, curves: dict) -> None:
+@fragment
+def one_dimensional_example(spec: shared.ScheduleSpec, T: int, curves: dict) -> None:
     """x0, t and x_t, and eq. 7 against the grid: a fragment, so that moving t or x0 reruns this part only."""
     a, b, c, d = st.columns(4)
-    x0 = float(a.number_input("$x_0$", value=1.0, min_value=-10.0, max_value=10.0, step=0.1, format="%.3f",
+    x0 = float(a.number_input("$x_0$", value=DEFAULTS.x0, min_value=-10.0, max_value=10.0, step=0.1, format="%.3f",
                               key="posterior_x0"))
-    t = b.slider("t (paper's; code's index is t − 1)", 1, T, max(1, T // 10), key=f"posterior_t_{T}") if T > 1 else 1
+    t = b.slider("t (paper's; code's index is t − 1)", 1, T, DEFAULTS.t(T), key=f"posterior_t_{T}") if T > 1 else 1
     mode = c.radio("$x_t$", (DRAW, TYPE), key="posterior_mode")
     if mode == DRAW:
-        seed = int(d.number_input("seed", value=0, min_value=0, step=1, key="posterior_seed"))
-        x_t = cache.draw_x_t(spec, x0, t - 1, seed)
+        seed = int(d.number_input("seed", value=DEFAULTS.seed, min_value=0, step=1, key="posterior_seed"))
+        x_t = posterior_view.draw_x_t(spec, x0, t - 1, seed)
         d.caption(f"$x_t$ = {x_t:.4f}")
     else:
-        x_t = float(d.number_input("$x_t$", value=0.5, min_value=-100.0, max_value=100.0, step=0.1, format="%.4f",
-                                   key="posterior_x_t"))
+        x_t = float(d.number_input("$x_t$", value=DEFAULTS.x_t, min_value=-100.0, max_value=100.0, step=0.1,
+                                   format="%.4f", key="posterior_x_t"))
 
     k = t - 1  # code's index
     if t == 1:
@@ -74,7 +77,7 @@ def one_dimensional_example(spec: cache.ScheduleSpec, T: int, curves: dict) -> N
                 f"$\\tilde\\beta_1 = {curves['posterior_variance'][0]:g}$. Move $t$ to 2 or more.")
     else:
         try:
-            p = cache.posterior_1d(spec, x0, x_t, k)
+            p = posterior_view.posterior_1d(spec, x0, x_t, k)
         except ValueError as e:
             st.error(str(e))
             st.stop()
@@ -104,7 +107,7 @@ st.latex(r"\tilde\beta_1 = \frac{1-\bar\alpha_0}{1-\bar\alpha_1}\,\beta_1 = 0, \
          r"\tilde\mu_1 = \frac{\sqrt{\bar\alpha_0}\,\beta_1}{1-\bar\alpha_1}\,x_0 + 0\cdot x_1 = x_0 "
          r"\quad (1-\bar\alpha_1 = \beta_1).")
 st.markdown(f"The posterior collapses onto $x_0$. Further from the data, $x_{{t-1}}$ is uncertain again and "
-            f"$\\tilde\\beta_t$ climbs towards $\\beta_t$. For this schedule ({cache.schedule_label(spec)}):")
+            f"$\\tilde\\beta_t$ climbs towards $\\beta_t$. For this schedule ({shared.schedule_label(spec)}):")
 rows = sorted({t for t in TABLE_T if t <= T} | {T})
 st.markdown(
     "| $t$ | $\\bar\\alpha_{t-1}$ | $\\beta_t$ | $\\tilde\\beta_t$ | $\\tilde\\beta_t / \\beta_t$ | "

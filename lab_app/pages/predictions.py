@@ -2,13 +2,15 @@
 import streamlit as st
 
 import reference
-from lab_app import cache, figures
-from lab_app.show_code import show_code
+from lab_app.figures import common
+from lab_app.server import models
+from lab_app.ui.show_code import show_code
+from lab_app.views import predictions as predictions_view, shared
+from lab_app.views.predictions import DEFAULTS
 
 LABELS = {"eps": "ε (Ho et al.)", "x0": "x₀", "v": "v (Salimans & Ho)"}
 DATA = {"moons": "2-D moons", "digits": "8×8 digits"}
 SAMPLERS = {"moons": ("DDPM", 1000), "digits": ("DDIM", 50)}  # the U-Net's 1000 steps take a minute on a CPU
-DEFAULT_N = {"moons": 1000, "digits": 64}
 BOUND_N = {"moons": 256, "digits": 16}
 
 st.title("Predicting x₀, ε or v")
@@ -27,16 +29,17 @@ st.latex(r"\|x_0 - \hat x_0\|^2 = \frac{1}{\mathrm{SNR}_t}\,\|\varepsilon - \hat
          r"\|v - \hat v\|^2 = \Big(1 + \frac{1}{\mathrm{SNR}_t}\Big)\|\varepsilon - \hat\varepsilon\|^2,\qquad "
          r"\mathrm{SNR}_t = \frac{\bar\alpha_t}{1-\bar\alpha_t}.")
 
-data_name = st.radio("Data", list(DATA), format_func=DATA.get, horizontal=True, key="predictions_data")
-family = cache.prediction_family(data_name)
+data_name = st.radio("Data", list(DATA), index=list(DATA).index(DEFAULTS.data), format_func=DATA.get, horizontal=True,
+                     key="predictions_data")
+family = predictions_view.prediction_family(data_name)
 if "eps" not in family:
     st.error(f"No shipped ε-model of {DATA[data_name]} in reference/weights/.")
     st.stop()
 
 st.subheader("What each loss weighs, against the bound")
-weights = cache.prediction_weights(family["eps"], "fixed_large")
+weights = predictions_view.prediction_weights(family["eps"], "fixed_large")
 T = len(weights["eps"]) + 1
-st.plotly_chart(figures.lines({LABELS[p]: w for p, w in weights.items()},
+st.plotly_chart(common.lines({LABELS[p]: w for p, w in weights.items()},
                               "The bound's weight on step t over each loss's (σ² = β)", "bound / loss",
                               x={LABELS[p]: list(range(2, T + 1)) for p in weights}, log_y=True,
                               hline=(1.0, "as the bound")), key="fig_prediction_weights")
@@ -49,30 +52,30 @@ show_code(reference.simple_loss, reference.loss_weight_on_eps, label="Show the c
 
 st.subheader("Trained with each target: the bound and samples, measured")
 left, right = st.columns(2)
-n = int(left.number_input("samples per model", value=DEFAULT_N[data_name], min_value=8,
-                          max_value=4 * DEFAULT_N[data_name], step=8, key=f"predictions_n_{data_name}"))
-seed = int(right.number_input("seed", value=0, min_value=0, step=1, key="predictions_seed"))
+n = int(left.number_input("samples per model", value=DEFAULTS.n[data_name], min_value=8,
+                          max_value=4 * DEFAULTS.n[data_name], step=8, key=f"predictions_n_{data_name}"))
+seed = int(right.number_input("seed", value=DEFAULTS.seed, min_value=0, step=1, key="predictions_seed"))
 sampler, steps = SAMPLERS[data_name]
 columns = st.columns(len(family))
 for (prediction, name), column in zip(family.items(), columns):
     with column, st.spinner(f"{name}: the bound and {n} samples"):
-        b = cache.bound(name, BOUND_N[data_name], "fixed_large", seed)
-        q = cache.sample_quality(name, n, seed, sampler, steps)
+        b = shared.bound(name, BOUND_N[data_name], "fixed_large", seed)
+        q = predictions_view.sample_quality(name, n, seed, sampler, steps)
         st.markdown(f"**{LABELS[prediction]}** — `{name}`")
         st.metric("bound (bits/dim, σ² = β)", f"{b['total']:.3f} ± {b['total_se']:.3f}",
                   help=f"over {b['n']} held-out examples")
         if data_name == "digits":
             st.metric("classifier confidence", f"{q['mean_confidence']:.3f} ± {q['confidence_se']:.3f}")
-            st.plotly_chart(figures.digit_grid(q["x0"][:32, 0], f"{sampler} {steps} steps", height=260),
+            st.plotly_chart(common.digit_grid(q["x0"][:32, 0], f"{sampler} {steps} steps", height=260),
                             key=f"fig_samples_{prediction}")
         else:
             st.metric("sliced Wasserstein to held-out data", f"{q['sliced_wasserstein']:.3f}",
                       help=f"on the data's support: {q['support_precision']:.0%}")
-            st.plotly_chart(figures.scatter_2d({"held-out data": cache.held_out(name, n), "samples": q["x0"]},
+            st.plotly_chart(common.scatter_2d({"held-out data": shared.held_out(name, n), "samples": q["x0"]},
                                                f"{sampler}, {steps} steps", lim=2.5, height=300,
                                                reference="held-out data"), key=f"fig_samples_{prediction}")
         st.caption(f"{q['seconds']:.2f} s for {n} samples; "
-                   f"trained by `{cache.checkpoint(name).manifest.get('command', '?')}`")
+                   f"trained by `{models.checkpoint(name).manifest.get('command', '?')}`")
 st.caption(f"Each model has the same architecture, schedule, steps and seed as the ε-model; only the target differs "
            f"(`--prediction`). The bound is over {BOUND_N[data_name]} held-out examples (± one standard error); "
            f"samples and bound use the same seed for every model.")

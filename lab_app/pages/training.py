@@ -6,15 +6,19 @@ import streamlit as st
 import torch
 
 import reference
-from lab_app import admission, cache, figures, figures_training
-from lab_app.show_code import show_code
-from lab_app.training_run import TrainingRun
+from lab_app.figures import common, training as figures_training
+from lab_app.server.training import TrainingRun
+from lab_app.ui.fragments import fragment
+from lab_app.ui.show_code import show_code
+from lab_app.views import shared, training as training_view
+from lab_app.views.training import DEFAULTS
 from reference.checkpoints import TOY_DDIM_CLIP
 from reference.data import TOY_DATASETS
 from reference.train import TOY_HELDOUT_SEED, LossLog, TrainConfig, Trainer, train
 
 STATE = "training_run"  # the session's TrainingRun
 UPDATE_S = 0.4  # the live view's redraws: a few per second leave the thread most of the time
+SCHEDULES = ("cosine", "linear")
 WIDTHS = (32, 64, 128, 256)
 BATCH_SIZES = (32, 64, 128, 256, 512)
 MAX_STEPS = 20_000
@@ -46,18 +50,21 @@ st.markdown(r"The squared error, averaged over the batch and the dimensions, is 
 
 # 1. Read the widgets.
 a, b, c, d = st.columns(4)
-data = a.selectbox("2-D data set", TOY_DATASETS, key="training_data")
-schedule = b.radio("Schedule", ("cosine", "linear"), horizontal=True, key="training_schedule")
-T = c.number_input("T (number of steps)", value=1000, step=100, max_value=10_000, key="training_T")
-width = d.selectbox("MLP width (hidden units)", WIDTHS, index=WIDTHS.index(64), key="training_width")
+data = a.selectbox("2-D data set", TOY_DATASETS, index=TOY_DATASETS.index(DEFAULTS.data), key="training_data")
+schedule = b.radio("Schedule", SCHEDULES, index=SCHEDULES.index(DEFAULTS.schedule), horizontal=True,
+                   key="training_schedule")
+T = c.number_input("T (number of steps)", value=DEFAULTS.T, step=100, max_value=10_000, key="training_T")
+width = d.selectbox("MLP width (hidden units)", WIDTHS, index=WIDTHS.index(DEFAULTS.width), key="training_width")
 a, b, c, d, e = st.columns(5)
-lr = a.number_input("learning rate", value=1e-3, min_value=0.0, max_value=0.1, step=5e-4, format="%.4f",
+lr = a.number_input("learning rate", value=DEFAULTS.lr, min_value=0.0, max_value=0.1, step=5e-4, format="%.4f",
                     key="training_lr")
-batch_size = b.selectbox("batch size", BATCH_SIZES, index=BATCH_SIZES.index(256), key="training_batch_size")
-total = c.number_input("total steps", value=2000, min_value=1, max_value=MAX_STEPS, step=500, key="training_steps")
-every = d.number_input("samples every N steps", value=200, min_value=50, max_value=MAX_STEPS, step=50,
+batch_size = b.selectbox("batch size", BATCH_SIZES, index=BATCH_SIZES.index(DEFAULTS.batch_size),
+                         key="training_batch_size")
+total = c.number_input("total steps", value=DEFAULTS.total, min_value=1, max_value=MAX_STEPS, step=500,
+                       key="training_steps")
+every = d.number_input("samples every N steps", value=DEFAULTS.every, min_value=50, max_value=MAX_STEPS, step=50,
                        key="training_every")
-seed = e.number_input("seed", value=0, min_value=0, step=1, key="training_seed")
+seed = e.number_input("seed", value=DEFAULTS.seed, min_value=0, step=1, key="training_seed")
 
 # 2. Let the reference validate: the same TrainConfig the command line builds.
 try:
@@ -74,7 +81,7 @@ def start(cfg: TrainConfig, every: int) -> None:
     if (old := st.session_state.get(STATE)) is not None:
         old.stop()
     run = TrainingRun(Trainer(cfg), total=cfg.steps, sample_every=every, n_samples=SAMPLES_N,
-                      ddim_steps=DDIM_STEPS, clip_x0=TOY_DDIM_CLIP, slots=cache.training_slots())
+                      ddim_steps=DDIM_STEPS, clip_x0=TOY_DDIM_CLIP, slots=training_view.training_slots())
     st.session_state[STATE] = run
     run.start()
 
@@ -112,7 +119,7 @@ def live_view(run: TrainingRun | None, live: bool) -> None:
     thread trains, so that the rest of the page stays as it is."""
     if run is None:
         st.info("Press Start to train. The samples below will move from the Gaussian prior onto the data.")
-        st.plotly_chart(figures.scatter_2d({"data": cache.toy_data(data, DATA_N, TOY_HELDOUT_SEED)},
+        st.plotly_chart(common.scatter_2d({"data": shared.toy_data(data, DATA_N, TOY_HELDOUT_SEED)},
                                            f"The data ({data})", lim=4.0, height=LOSS_HEIGHT), key="fig_training_data")
         return
     run.seen = time.monotonic()
@@ -133,7 +140,7 @@ def live_view(run: TrainingRun | None, live: bool) -> None:
     counters[3].metric("samples from step", snapshots[-1].step if snapshots else "—")
     left, right = st.columns(2)
     loss_data, loss_spec = figures_training.loss_curve([r[0] for r in rows], [r[1] for r in rows])
-    # keyed Vega-Lite: each redraw swaps the rows into the drawn chart (lab_app/figures_training.py)
+    # keyed Vega-Lite: each redraw swaps the rows into the drawn chart (lab_app/figures/training.py)
     left.vega_lite_chart(loss_data, loss_spec, height=LOSS_HEIGHT, key="fig_training_loss")
     if snapshots:
         shown, figure_slot = snapshots[-1], right.container()  # the slider, when there is one, goes under the figure
@@ -142,8 +149,8 @@ def live_view(run: TrainingRun | None, live: bool) -> None:
                                     value=len(snapshots) - 1, format_func=lambda j: str(snapshots[j].step),
                                     key=f"training_snapshot_{len(snapshots)}")
             shown = snapshots[i]
-        backdrop = cache.toy_data(run.trainer.cfg.data, DATA_N, TOY_HELDOUT_SEED)
-        figure_slot.plotly_chart(figures.scatter_2d({"samples (EMA model, DDIM)": shown.x0, "data": backdrop},
+        backdrop = shared.toy_data(run.trainer.cfg.data, DATA_N, TOY_HELDOUT_SEED)
+        figure_slot.plotly_chart(common.scatter_2d({"samples (EMA model, DDIM)": shown.x0, "data": backdrop},
                                                     f"Samples after {shown.step} steps", lim=4.0, height=LOSS_HEIGHT,
                                                     reference="data"), key="fig_training_samples")
         if shown.step == 0:
@@ -153,7 +160,7 @@ def live_view(run: TrainingRun | None, live: bool) -> None:
         st.rerun()  # finished or stopped by itself: redraw the buttons and end the timed redraws
 
 
-admission.fragment(live_view, run_every=UPDATE_S if running else None)(run, running)
+fragment(live_view, run_every=UPDATE_S if running else None)(run, running)
 
 st.markdown("The same run from the command line: the same `Trainer`, so its `.loss.csv` holds the rows of the curve "
             "above and its EMA weights are this run's, bit for bit, on the same device and thread count.")
