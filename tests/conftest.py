@@ -1,20 +1,24 @@
-"""Shared fixtures: schedules, seeded generators, the markers' skip rules, and the TA's --submissions option."""
+"""What every test folder shares: the helper modules' place on sys.path, the markers' skip rules, the TA's
+--submissions option, and __main__ restored after AppTest. Each product's fixtures live in its folder's conftest.py."""
 import os
 import shutil
 import sys
-import warnings
 from pathlib import Path
 
 import pytest
 import torch
 
 # The Streamlit servers the browser and load tests start compute only what they open: the warm-up (lab_app/warmup.py)
-# would spend ~45 s of a core per server on every page's defaults; tests/test_app_warmup.py tests it directly.
+# would spend ~45 s of a core per server on every page's defaults; tests/app/test_app_warmup.py tests it directly.
 os.environ.setdefault("DDPM_LAB_WARMUP", "0")
+
+# The helpers the tests share (a course generated and graded, planted mistakes, hostile ploys, a PostgreSQL server,
+# Chromium) live in tests/support/ and are imported by their bare names, as bench/ imports them too.
+sys.path.insert(0, str(Path(__file__).resolve().parent / "support"))
 
 
 def pytest_addoption(parser):
-    group = parser.getgroup("ddpm-lab", "DDPM Lab: grading submitted notebooks (tests/test_submissions.py)")
+    group = parser.getgroup("ddpm-lab", "DDPM Lab: grading submitted notebooks (tests/compare/test_submissions.py)")
     group.addoption("--submissions", type=Path, default=None, metavar="DIR",
                     help="nbgrader's submitted/ folder (or the course folder) to grade, one test per student × task")
     group.addoption("--assignment", default=None, metavar="NAME",
@@ -31,21 +35,6 @@ def _main_module_restored():
     main = sys.modules["__main__"]
     yield
     sys.modules["__main__"] = main
-
-
-@pytest.fixture(scope="session")
-def graded_submissions(pytestconfig):
-    """student -> StudentRun for every notebook under --submissions, each graded in a sandbox of its own."""
-    from graders.compare import find_submissions, grade_class
-    from graders.confine import NOT_ISOLATED
-
-    submissions = find_submissions(pytestconfig.getoption("submissions"), pytestconfig.getoption("assignment"))
-    assignment = submissions[0].notebook.parent.name
-    runs = grade_class(submissions, jobs=pytestconfig.getoption("submissions_jobs"), progress=False,
-                       assignment=assignment)
-    for why in sorted({run.not_isolated for run in runs if run.not_isolated}):
-        warnings.warn(NOT_ISOLATED.format(why=why))  # listed in pytest's warnings summary
-    return {run.student: run for run in runs}
 
 
 def pytest_collection_modifyitems(config, items):
