@@ -24,7 +24,7 @@ from hostile import (DETACHED, EXIT, EXIT_TOP, FORGE, FORGE_TOP, HANG, KILL, KIL
                      LOOKUP, PATCH_BUILTINS, PATCH_CHECKS, SHADOW, SHADOW_LAUNCHER, STEAL, TAMPER_TESTS, WRITE_OUTSIDE,
                      Bank, Ploy, copy_lab, total)
 
-pytestmark = [pytest.mark.slow, pytest.mark.exclusive]
+pytestmark = pytest.mark.slow
 
 CORE = Bank(ASSIGNMENT, wrong={"q_sample": "x0", "posterior_mean": "x_t", "eps_loss": "torch.zeros((), dtype=x0.dtype)",
                                "sample_loop": "x_T.clone()"},

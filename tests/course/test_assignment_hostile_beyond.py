@@ -29,7 +29,7 @@ from hostile import (DETACHED, EXIT, EXIT_TOP, FORGE, FORGE_TOP, HANG, KILL, KIL
                      LOOKUP, PATCH_BUILTINS, PATCH_CHECKS, PIPES, SEED, SHADOW, SHADOW_LAUNCHER, STEAL, TAMPER_TESTS,
                      WRITE_OUTSIDE, Bank, Ploy, cell_outputs, confined, verdict)
 
-pytestmark = [pytest.mark.slow, pytest.mark.exclusive]
+pytestmark = pytest.mark.slow
 
 ASSIGNMENT = "ddpm_beyond"
 # Bound on the grading processes' peak resident memory (nbgrader's autograde, Dask's nannies and workers, the kernel
