@@ -3,6 +3,7 @@
 import os
 import shutil
 import sys
+import tempfile
 from pathlib import Path
 
 import pytest
@@ -15,6 +16,22 @@ os.environ.setdefault("DDPM_LAB_WARMUP", "0")
 # The helpers the tests share (a course generated and graded, planted mistakes, hostile ploys, a PostgreSQL server,
 # Chromium) live in tests/support/ and are imported by their bare names, as bench/ imports them too.
 sys.path.insert(0, str(Path(__file__).resolve().parent / "support"))
+
+
+def pytest_configure(config):
+    """One folder per run for the courses generated once (tests/support/course.py), made by the controlling process
+    and inherited by the xdist workers through the environment (course.GENERATED); removed by the process that made
+    it."""
+    if not os.environ.get("DDPM_TEST_GENERATED"):
+        config._generated_courses = tempfile.mkdtemp(prefix="ddpm-generated-")
+        os.environ["DDPM_TEST_GENERATED"] = config._generated_courses
+
+
+def pytest_unconfigure(config):
+    made = getattr(config, "_generated_courses", None)
+    if made:
+        shutil.rmtree(made, ignore_errors=True)
+        os.environ.pop("DDPM_TEST_GENERATED", None)
 
 
 def pytest_addoption(parser):
