@@ -71,7 +71,7 @@ def main() -> None:
     p.add_argument("--copies", type=int, default=1, help="how many times to repeat the class (default: 1)")
     p.add_argument("--jobs", type=int, default=os.cpu_count(), help="parallel jobs to compare with 1")
     args = p.parse_args()
-    sys.path.insert(0, str(ROOT / "tests"))  # the class builder lives with the tests
+    sys.path[:0] = [str(ROOT / "tests"), str(ROOT / "tests" / "support")]  # the class builder lives with the tests
     print(f"load average {load()}; confinement: {isolation_problem() or 'bubblewrap'}")
     with tempfile.TemporaryDirectory() as tmp:
         submitted = Path(tmp) / "submitted"

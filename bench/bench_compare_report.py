@@ -2,7 +2,7 @@
 
     python -m bench.bench_compare_report [--students 300] [--repeats 5]
 
-Builds a synthetic class on both assignments (tests/compare_synthetic.py: StudentRuns from a seeded mix of outcomes,
+Builds a synthetic class on both assignments (tests/support/compare_synthetic.py: StudentRuns from a seeded mix of outcomes,
 no notebook graded), writes the report, and prints the machine's load average, the time to write the report, the
 size of report.html, report.csv and results.jsonl, then, in Debian's headless Chromium in a 1,400 × 900 window, the
 median over --repeats fresh pages of the time from navigation to the load event, of one search keystroke and of one
@@ -59,7 +59,7 @@ def main() -> None:
     parser.add_argument("--students", type=int, default=300)
     parser.add_argument("--repeats", type=int, default=5)
     args = parser.parse_args()
-    sys.path.insert(0, str(ROOT / "tests"))  # the synthetic class lives with the tests
+    sys.path.insert(0, str(ROOT / "tests" / "support"))  # the synthetic class lives with the tests
     from compare_synthetic import synthetic_course
     from graders.compare import write_report
 

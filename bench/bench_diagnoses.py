@@ -41,7 +41,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--level", choices=("full", "sanity"), default="full")
     args = parser.parse_args()
-    sys.path.insert(0, str(ROOT / "tests"))  # the planted files' reader and the variants live with the tests
+    sys.path[:0] = [str(ROOT / "tests" / "support"), str(ROOT / "tests" / "graders")]  # the planted files' reader and the variants live with the tests
     from planted import HELDOUT, load, planted
 
     start = time.perf_counter()

@@ -67,7 +67,7 @@ def instructor(assignment: str) -> dict[str, Callable]:
 
 def variants() -> list[Variant]:
     """The instructor's solutions, then every fairness variant and precision slip, in task order."""
-    sys.path.insert(0, str(ROOT / "tests"))  # the variants live with the tests that hold them to full marks
+    sys.path[:0] = [str(ROOT / "tests" / "graders"), str(ROOT / "tests" / "support")]  # the variants live with the tests that hold them to full marks
     import test_graders_fairness
     import test_graders_fairness_beyond
 

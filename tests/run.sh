@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Installs what the tests need into .venv and runs the whole suite. The README's test command; CI runs it too.
 # As root it also installs Debian's bubblewrap (the sandbox student code is graded in), chromium (browser tests) and
-# postgresql (a throwaway gradebook server, tests/postgres.py).
+# postgresql (a throwaway gradebook server, tests/support/postgres.py).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 missing=()
@@ -19,6 +19,17 @@ if [ $# -gt 0 ]; then  # a chosen part of the suite: as asked, one file after an
   exec .venv/bin/python -m pytest "$@"
 fi
 # The whole suite: two test files at a time (`--dist loadfile` keeps each file's module fixtures, such as a course
-# graded once or a Streamlit server, in one process), then, alone, the tests that check the whole machine's state.
-.venv/bin/python -m pytest -n 2 --dist loadfile -m "not exclusive"
-exec .venv/bin/python -m pytest -m exclusive
+# graded once or a Streamlit server, in one process; tests/conftest.py puts the longest files first), then, alone, the
+# tests that read their verdict from wall time (marker `exclusive`). Each phase's wall time, and the total, end the log.
+status=0
+phase() {  # phase NAME PYTEST-ARGS...: runs pytest, prints its wall time, remembers a failure
+  local name=$1 start=$SECONDS
+  shift
+  .venv/bin/python -m pytest "$@" || status=$?
+  printf 'suite time: %s phase %dm %02ds\n' "$name" $(((SECONDS - start) / 60)) $(((SECONDS - start) % 60))
+}
+suite_start=$SECONDS
+phase parallel -n 2 --dist loadfile -m "not exclusive"
+phase exclusive -m exclusive
+printf 'suite time: total %dm %02ds (installs excluded)\n' $(((SECONDS - suite_start) / 60)) $(((SECONDS - suite_start) % 60))
+exit $status
