@@ -289,7 +289,7 @@ def _grader_asks(depth):
         caller = sys._getframe(depth).f_globals.get("__name__", "")
     except ValueError:
         return False
-    return caller in {"".join(("grad", "ers", m)) for m in (".engine", ".checks", ".cases")}
+    return caller in {"".join(("grad", "ers", m)) for m in (".engine.judging", ".student.checks", ".engine.cases")}
 
 
 class _FloatType(type):

@@ -1,6 +1,6 @@
 """Does the confined worker (graders/sandbox/runner.py + graders/sandbox/confine.py) hold against hostile solutions?
 
-Each test grades a small synthetic notebook with runner.grade_cells, the way nbgrader_grade.py and the TA tool
+Each test grades a small synthetic notebook with runner.grade_cells, the way graders/nbgrader/grade.py and the TA tool
 grade real ones: the student's code runs as a user of its own inside bubblewrap, and only plain data comes back.
 Every hostile solution must earn nothing it should not; the honest function beside it in the same notebook must
 still pass; and nothing may leak out: no course file read, no file written, no connection made, no process left.

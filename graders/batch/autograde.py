@@ -1,6 +1,6 @@
 """`nbgrader autograde` for a whole class in parallel: one Dask task per student (graders/batch/cluster.py).
 
-    .venv/bin/python -m graders.batch.autograde ddpm_core                     # the course in assignments/, a LocalCluster
+    .venv/bin/python -m graders.batch.autograde ddpm_core           # the course in assignments/, a LocalCluster
     .venv/bin/python -m graders.batch.autograde ddpm_core --students alice bob
     .venv/bin/python -m graders.batch.autograde ddpm_core --scheduler tcp://HOST:8786 --db postgresql://…
 

@@ -4,12 +4,12 @@
     runs = grade_class(submissions, client=client)                         # any Dask cluster
     runs = grade_course({"ddpm_core": core, "ddpm_beyond": beyond})       # several assignments, one cluster
 
-Each task gets the student's notebook as text (read here, so workers need no course files, only this repository
-and its environment), parses it (graders/engine/notebook.py; parsing only reads JSON), and hands its code cells with the
-plans of every task of the assignment at `level` (graders/engine/judging.py) to graders/sandbox/runner.py, which runs them in
-sandboxed worker processes, each under a sandbox user leased for it alone (graders/sandbox/users.py), and judges
-what comes back. So a student's code can cost only that student's points. A task lost with its Dask worker runs
-again elsewhere; a student whose grading fails on every try, or hits a fault of the grading machinery
+Each task gets the student's notebook as text (read here, so workers need no course files, only this repository and its
+environment), parses it (graders/engine/notebook.py; parsing only reads JSON), and hands its code cells with the plans
+of every task of the assignment at `level` (graders/engine/judging.py) to graders/sandbox/runner.py, which runs them in
+sandboxed worker processes, each under a sandbox user leased for it alone (graders/sandbox/users.py), and judges what
+comes back. So a student's code can cost only that student's points. A task lost with its Dask worker runs again
+elsewhere; a student whose grading fails on every try, or hits a fault of the grading machinery
 (graders/engine/faults.py), gets every task marked NOT_GRADED, with the reason, and the command exits non-zero.
 """
 from __future__ import annotations

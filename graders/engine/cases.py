@@ -79,7 +79,8 @@ def _timesteps(g: torch.Generator, B: int, T: int) -> tuple[int, ...]:
     return tuple(t[i] for i in order)
 
 
-PUBLIC_SEED = 2020  # the seed of the cases students can run at home; a course grades with its own (graders/nbgrader/hidden_seed.py)
+# the seed of the cases students can run at home; a course grades with its own (graders/nbgrader/hidden_seed.py)
+PUBLIC_SEED = 2020
 
 
 def sanity_cases(Ts: tuple[int, int] = (10, 10), seed: int = PUBLIC_SEED) -> list[Case]:

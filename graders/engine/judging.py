@@ -4,14 +4,14 @@
     judge(plan, replies, stopped) -> CheckResult
 
 The engine knows no task by name: a task is a TaskSpec (graders/engine/tasks/<assignment>.py) giving its cases, the
-inputs of each, the expected answer from `reference/`, the known wrong formulas' inputs and its output shape.
-The student's function runs elsewhere (graders/sandbox/worker.py, confined by graders/sandbox/runner.py, or in the student's own
-kernel for the notebook's sanity cells); what comes back is only data, which `judge` reads as untrusted: it
-rebuilds ordinary float64 tensors from the numbers and compares them here with answers computed here.
+inputs of each, the expected answer from `reference/`, the known wrong formulas' inputs and its output shape. The
+student's function runs elsewhere (graders/sandbox/worker.py, confined by graders/sandbox/runner.py, or in the student's
+own kernel for the notebook's sanity cells); what comes back is only data, which `judge` reads as untrusted: it rebuilds
+ordinary float64 tensors from the numbers and compares them here with answers computed here.
 
-A failure message says what was checked, the smallest failing case, the measured difference and, where exactly
-one known wrong formula (graders/engine/diagnoses/) reproduces the output, the mistake; where the task's own code is right
-given the wrong outputs of the student's own earlier function it calls (TaskSpec.blame), that function to fix first.
+A failure message says what was checked, the smallest failing case, the measured difference and, where exactly one known
+wrong formula (graders/engine/diagnoses/) reproduces the output, the mistake; where the task's own code is right given
+the wrong outputs of the student's own earlier function it calls (TaskSpec.blame), that function to fix first.
 
 Contract slips: numbers that are right but come back in another float dtype (float64 for float32 inputs, the
 usual result of indexing a float64 schedule), as a NumPy array or a Python number, or with an input changed in
@@ -24,7 +24,7 @@ outputs, NaN and values off the GPU cannot be compared and fail.
 Degenerate cases: a task may name documented edge cases (TaskSpec.degenerate: sample_loop's T = 1, the DDIM loops'
 steps = 1), which run after all the others. A check that fails only there, whatever the failure (a raise, NaN,
 wrong numbers), passes with DEGENERATE_COST (2) points off the hidden check, its message naming the case and what
-went wrong there; a failure anywhere else fails the task as before.
+went wrong there; a failure anywhere else fails the task as usual.
 """
 from __future__ import annotations
 
@@ -142,7 +142,8 @@ def _wire(arg) -> dict:
 
 
 def plan(spec: TaskSpec, level: str, seed: int = PUBLIC_SEED) -> Plan:
-    """The check of `spec` at `level`; the hidden ("full") cases are drawn from `seed` (graders/nbgrader/hidden_seed.py).
+    """The check of `spec` at `level`; the hidden ("full") cases are drawn from `seed`, the course's own
+    (graders/nbgrader/hidden_seed.py).
 
     Degenerate cases run last, so a function that fails there has been judged on every other case first.
     """

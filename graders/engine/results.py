@@ -14,13 +14,13 @@ class CheckFailed(AssertionError):
 class CheckResult:
     """The outcome of one check, as plain data (see to_dict).
 
-    status: "passed", "wrong" (ran, wrong numbers), "error" (raised), "not_attempted" (raised NotImplementedError on
-    its first case: the release's stub), "timeout", "memory", "exit", "bad_output" (not a tensor, or wrong shape,
-    dtype or device, or NaN), "integrity", "missing" (no such function), "syntax_error" (missing because the cell
-    defining it does not parse); the TA tool adds "not_graded" (a fault of the grading machinery, graders/engine/faults.py).
-    points_lost: points a passed check still costs: SLIP_COST (1) for contract slips (a promoted dtype, a NumPy
-    array, an input changed in place, numbers right to float32 only for float64 inputs), DEGENERATE_COST (2) for a
-    failure confined to a documented degenerate case such as T = 1 (graders/engine/judging.py).
+    status: "passed", "wrong" (ran, wrong numbers), "error" (raised), "not_attempted" (raised NotImplementedError on its
+    first case: the release's stub), "timeout", "memory", "exit", "bad_output" (not a tensor, or wrong shape, dtype or
+    device, or NaN), "integrity", "missing" (no such function), "syntax_error" (missing because the cell defining it
+    does not parse); the TA tool adds "not_graded" (a fault of the grading machinery, graders/engine/faults.py).
+    points_lost: points a passed check still costs: SLIP_COST (1) for contract slips (a promoted dtype, a NumPy array,
+    an input changed in place, numbers right to float32 only for float64 inputs), DEGENERATE_COST (2) for a failure
+    confined to a documented degenerate case such as T = 1 (graders/engine/judging.py).
     """
 
     task: str

@@ -2,10 +2,10 @@
 
     canary(source_notebook, plans)      # GradingFault unless it passes every check with no point off
 
-A course seed that makes a check unfair, a broken sandbox, a stale Python environment or a task spec out of step
-with the notebook would otherwise grade every student wrong; the instructor's solution (assignments/source/) is the
-one submission whose grade is known in advance: full marks. Each front end runs this first (graders/nbgrader/grade.py
-once per process and assignment, graders/batch/autograde.py and graders/compare/ once per batch) and grades nobody when it
+A course seed that makes a check unfair, a broken sandbox, a stale Python environment or a task spec out of step with
+the notebook would otherwise grade every student wrong; the instructor's solution (assignments/source/) is the one
+submission whose grade is known in advance: full marks. Each front end runs this first (graders/nbgrader/grade.py once
+per process and assignment, graders/batch/autograde.py and graders/compare/ once per batch) and grades nobody when it
 fails. A passed canary is remembered for the process, keyed by the notebook's path, its modification time and the
 checks, so a class graded in one process pays for it once.
 """

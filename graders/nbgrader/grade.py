@@ -3,8 +3,8 @@
 assignments/nbgrader_config.py puts these two in `c.Autograde.autograde_preprocessors` in place of nbgrader's
 Execute:
 
-- ConfinedExecute runs the notebook as nbgrader's Execute does, but in a confined kernel (graders/sandbox/kernel.py), and
-  a kernel that dies or is stopped costs nothing more: the run goes on with what executed so far. Meanwhile, in
+- ConfinedExecute runs the notebook as nbgrader's Execute does, but in a confined kernel (graders/sandbox/kernel.py),
+  and a kernel that dies or is stopped costs nothing more: the run goes on with what executed so far. Meanwhile, in
   a thread, it starts grading: the student's cells from the notebook, every task's checks in a confined worker
   (graders/sandbox/runner.py), judged by the engine in this process.
 - GradeWithEngine waits for that grading (or grades now, if it was not started) and writes each test cell's
@@ -16,13 +16,13 @@ A test cell's grade_id names its task and level: test_<task>_sanity or test_<tas
 slip are taken once per task, in its hidden cell.
 
 Faults of the grading machinery are never a grade (graders/engine/faults.py). Before its first student of an assignment,
-ConfinedExecute grades the instructor's solution from the course's source/ folder (graders/nbgrader/canary.py) and grades
-nobody unless it gets full marks. A GradingFault (the canary, a sandbox killed from outside, no sandbox user free,
-an engine error) makes the student *not graded*: the reason goes to the log and to not_graded/<student>/
-<assignment>.txt in the course folder, the gradebook keeps no score for a first grading (a regrade keeps the
-earlier grades), and the exception makes nbgrader drop the autograded copy and exit non-zero. A kernel that dies
-before replying is started again (KERNEL_STARTS tries); one that dies later leaves a note in the cell it stopped at
-(or the next one that is not a test cell), so the feedback says why the outputs stop there.
+ConfinedExecute grades the instructor's solution from the course's source/ folder (graders/nbgrader/canary.py) and
+grades nobody unless it gets full marks. A GradingFault (the canary, a sandbox killed from outside, no sandbox user
+free, an engine error) makes the student *not graded*: the reason goes to the log and to not_graded/<student>/
+<assignment>.txt in the course folder, the gradebook keeps no score for a first grading (a regrade keeps the earlier
+grades), and the exception makes nbgrader drop the autograded copy and exit non-zero. A kernel that dies before replying
+is started again (KERNEL_STARTS tries); one that dies later leaves a note in the cell it stopped at (or the next one
+that is not a test cell), so the feedback says why the outputs stop there.
 """
 from __future__ import annotations
 
@@ -154,8 +154,8 @@ def _left_out(preprocessor, nb: NotebookNode, resources) -> None:
     submitted = Path(coursedir.format_path(coursedir.submitted_directory, info["student"], info["assignment"]))
     if submitted.is_dir() and unsafe_files(submitted):
         not_graded(preprocessor, resources, GradingFault(
-            f"{submitted} holds links or special files that were not set aside before copying (is "
-            f"c.Autograde.pre_convert_hook = graders.nbgrader.submission_files.check_submission in nbgrader_config.py?)"))
+            f"{submitted} holds links or special files that were not set aside before copying (is c.Autograde."
+            f"pre_convert_hook = graders.nbgrader.submission_files.check_submission in nbgrader_config.py?)"))
     note = refused_note(Path(coursedir.root), info["student"], info["assignment"])
     first = next((c for c in nb.cells if c.cell_type == "code"), None)
     if note and first is not None:

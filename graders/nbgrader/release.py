@@ -1,6 +1,6 @@
 """A course's released notebooks, made by the real `nbgrader generate_assignment`: solutions stubbed, hidden tests
-removed. The students' copy (graders/nbgrader/handout.py) and the lab's Home page (graders/nbgrader/build_release.py) hand these out;
-the leak scan (graders/nbgrader/leak_scan.py) reads the course's solutions from the same source folder.
+removed. The students' copy (handout.py) and the notebooks the lab's Home page serves (build_release.py) are made
+of these; the leak scan (leak_scan.py) reads the course's solutions from the same source folder.
 """
 from __future__ import annotations
 

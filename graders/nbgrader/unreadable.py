@@ -1,8 +1,8 @@
 """A handed-in notebook nbgrader cannot read (not UTF-8, not JSON, not a notebook, an nbformat it does not know).
 
-nbgrader fails on such a file partway through autograde and its export then writes 0, the same as for a blank
-notebook, with no feedback. graders/nbgrader/submission_files.py's pre-convert hook asks `why_unreadable` of every notebook
-before nbgrader copies it, and writes "unreadable: <why>" into the student's not-graded record, so every export
+nbgrader fails on such a file partway through autograde and its export then writes 0, the same as for a blank notebook,
+with no feedback. graders/nbgrader/submission_files.py's pre-convert hook asks `why_unreadable` of every notebook before
+nbgrader copies it, and writes "unreadable: <why>" into the student's not-graded record, so every export
 (graders/nbgrader/export/) leaves the score empty with that reason, and graders.batch.autograde reports it.
 """
 from __future__ import annotations

@@ -14,12 +14,12 @@ capabilities and no_new_privs; and it dies with its parent (--die-with-parent: e
 Course files, `reference/`, the gradebook, nbgrader_config.py, other students' folders and the TA report are
 simply not there.
 
-`sandbox` starts bubblewrap under util-linux's prlimit, which sets hard and soft RLIMIT_AS, RLIMIT_NPROC (per
-user, hence a uid per concurrent sandbox), RLIMIT_CPU, RLIMIT_FSIZE and RLIMIT_NOFILE, so no code inside can raise
-them; and, where control groups can be made (root, cgroup v1 or a delegated v2), inside a group of its own
-(graders/sandbox/cgroup.py) that holds all its processes together to the same memory and process limits and is
-killed as one. Wall-clock limits are the caller's (graders/sandbox/runner.py, graders/sandbox/kernel.py); `reap(uid)` ends a sandbox:
-its group where it has one, else every process of its user, which only its lease holder runs as
+`sandbox` starts bubblewrap under util-linux's prlimit, which sets hard and soft RLIMIT_AS, RLIMIT_NPROC (per user,
+hence a uid per concurrent sandbox), RLIMIT_CPU, RLIMIT_FSIZE and RLIMIT_NOFILE, so no code inside can raise them; and,
+where control groups can be made (root, cgroup v1 or a delegated v2), inside a group of its own
+(graders/sandbox/cgroup.py) that holds all its processes together to the same memory and process limits and is killed as
+one. Wall-clock limits are the caller's (graders/sandbox/runner.py, graders/sandbox/kernel.py); `reap(uid)` ends a
+sandbox: its group where it has one, else every process of its user, which only its lease holder runs as
 (graders/sandbox/users.py).
 
 Where bubblewrap is missing or cannot start, `sandbox` runs the command unconfined but for the limits, and

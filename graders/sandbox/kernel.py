@@ -42,7 +42,8 @@ KERNEL_LIMITS = Limits(memory_gib=8.0)
 ENDED = "ended.txt"
 STDERR_TAIL = 2000  # characters of the kernel's stderr quoted when it dies
 # The launcher runs unconfined, in the notebook's folder, which holds whatever the student handed in beside the
-# notebook (nbgrader copies it all): `python -m graders.sandbox.kernel` there would import a submitted graders/sandbox/kernel.py.
+# notebook (nbgrader copies it all): `python -m graders.sandbox.kernel` there would import a submitted
+# graders/sandbox/kernel.py.
 # Isolated mode (-I) keeps the current folder, PYTHONPATH and the user's site off sys.path; the lab's root goes first.
 LAUNCHER = (f"import sys; sys.path.insert(0, {str(ROOT)!r}); "
             "from graders.sandbox.kernel import main; sys.exit(main(sys.argv[1:]))")

@@ -2,9 +2,9 @@
 
     graded = grade_cells(cells, [plan(spec, level) for …])   # graded.results[(task, level)]
 
-The worker (graders/sandbox/worker.py) runs in a sandbox of its own (graders/sandbox/confine.py) and sends plain JSON lines.
-This process trusts none of it: it checks each message's form and order, gives every check a wall-clock
-deadline, and judges the numbers with graders/engine/judging.py. So:
+The worker (graders/sandbox/worker.py) runs in a sandbox of its own (graders/sandbox/confine.py) and sends plain JSON
+lines. This process trusts none of it: it checks each message's form and order, gives every check a wall-clock deadline,
+and judges the numbers with graders/engine/judging.py. So:
 
 - a worker that dies mid-check (os._exit, posix._exit, a native crash, memory beyond its limit) costs that check,
   marked `exit`; a fresh worker then runs the remaining checks;
@@ -57,7 +57,7 @@ MAX_LINE_BYTES = 4 * 2**20
 MAX_ITEMS_PER_LINE = 100_000  # JSON values in one reply: its commas, brackets and braces
 MAX_ITEMS_PER_CHECK = 1_000_000
 # the worker and the two engine modules it imports, which import nothing but torch (paths under graders/); the kit's
-# package files are empty, so that importing graders.engine there runs no engine code
+# package files are empty, so that importing the engine package there runs no engine code
 WORKER_FILES = ("sandbox/worker.py", "engine/wire.py", "engine/stand_ins.py")
 # Code that already does the tasks, hidden from the worker's Python environment wherever it is installed, so that no
 # route (a helper, a decorator, importlib, exec) can import it: the lab's own packages (were they pip-installed) and

@@ -3,21 +3,21 @@
     with lease("worker") as uid:     # a uid no other process on this machine holds until the block ends
         sandbox(command, mounts, uid, limits)
 
-A sandbox's user matters for three reasons: RLIMIT_NPROC counts processes per user, a sandbox's control group is
-named by its user (graders/sandbox/cgroup.py), and, where no group can be made, graders/sandbox/confine.py's `reap` kills
-every process of the user. Two gradings under one user would share one process budget and one would kill the
-other's sandbox. Gradings run side by side in threads of one process (the TA tool), in several processes
-(nbgrader's kernel launcher next to its grading worker), in several Dask workers, and in gradings started by
-different people, services and environments (another course, JupyterHub, a test harness), so the lease is an
-exclusive `flock` on a file per user in one folder fixed for the whole machine (LOCK_FOLDER: not under TMPDIR,
-which differs between them): it holds across threads and processes, and the kernel frees it when its holder dies,
-however it dies (a killed Dask worker included). A fresh lease first ends whatever a dead holder left running.
+A sandbox's user matters for three reasons: RLIMIT_NPROC counts processes per user, a sandbox's control group is named
+by its user (graders/sandbox/cgroup.py), and, where no group can be made, graders/sandbox/confine.py's `reap` kills
+every process of the user. Two gradings under one user would share one process budget and one would kill the other's
+sandbox. Gradings run side by side in threads of one process (the TA tool), in several processes (nbgrader's kernel
+launcher next to its grading worker), in several Dask workers, and in gradings started by different people, services and
+environments (another course, JupyterHub, a test harness), so the lease is an exclusive `flock` on a file per user in
+one folder fixed for the whole machine (LOCK_FOLDER: not under TMPDIR, which differs between them): it holds across
+threads and processes, and the kernel frees it when its holder dies, however it dies (a killed Dask worker included). A
+fresh lease first ends whatever a dead holder left running.
 
 A grader that is not root gives its sandboxes no users of their own (bubblewrap maps it into a user namespace),
 so it needs no machine-wide lease: its lock files live in a folder of its own user.
 
-Two pools: "kernel" (the notebook's kernel, graders/sandbox/kernel.py) and "worker" (grading workers, graders/sandbox/runner.py),
-USERS_PER_POOL users each. None of these users owns any file outside a sandbox.
+Two pools: "kernel" (the notebook's kernel, graders/sandbox/kernel.py) and "worker" (grading workers,
+graders/sandbox/runner.py), USERS_PER_POOL users each. None of these users owns any file outside a sandbox.
 """
 from __future__ import annotations
 

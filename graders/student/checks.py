@@ -28,7 +28,8 @@ __all__ = ["CheckFailed", "CheckResult", "LEVELS", "check_ddim_sample", "check_d
 
 
 def run_spec(spec: TaskSpec, fn: Callable | None, level: str, seed: int = PUBLIC_SEED) -> CheckResult:
-    """Check `fn` against `spec` at `level` in this process, the cases drawn from `seed` (graders/nbgrader/hidden_seed.py)."""
+    """Check `fn` against `spec` at `level` in this process, the cases drawn from `seed` (a course's own:
+    graders/nbgrader/hidden_seed.py)."""
     if level not in LEVELS:
         raise ValueError(f"level must be one of {LEVELS}; got {level!r}")
     return run_plan(judging.plan(spec, level, seed), fn)

@@ -5,8 +5,9 @@
 - ddim_sample: DDIM over the trailing sub-sequence of `steps` timesteps (Lin et al. 2024, Table 2);
 - sample_latent: a latent DDPM sampled by DDIM, un-standardised and decoded (Rombach et al. 2022).
 
-As in graders/engine/tasks/ddpm_core.py, each spec gives seeded cases, the student's inputs, the answer from `reference/`
-on exactly those inputs in float64, and the inputs of the known wrong formulas (graders/engine/diagnoses/ddpm_beyond.py).
+As in graders/engine/tasks/ddpm_core.py, each spec gives seeded cases, the student's inputs, the answer from
+`reference/` on exactly those inputs in float64, and the inputs of the known wrong formulas
+(graders/engine/diagnoses/ddpm_beyond.py).
 """
 from __future__ import annotations
 

@@ -1,9 +1,9 @@
 """The four tasks of the `ddpm_core` assignment as specs for the engine: q_sample (eq. 4), posterior_mean (eq. 7),
 eps_loss (eq. 14) and sample_loop (Algorithm 2), 25 points in all.
 
-Each spec says which seeded cases to run (graders/engine/cases.py), what the student's function receives, and the expected
-answer from `reference/` on exactly those inputs, in float64. The stand-in networks (graders/engine/stand_ins.py) are the
-same functions the worker hands the student.
+Each spec says which seeded cases to run (graders/engine/cases.py), what the student's function receives, and the
+expected answer from `reference/` on exactly those inputs, in float64. The stand-in networks
+(graders/engine/stand_ins.py) are the same functions the worker hands the student.
 """
 from __future__ import annotations
 

@@ -1,11 +1,11 @@
 """What every grade export writes, decided once: which students, which score, and why a score is missing.
 
-Each exporter of this package (course_csv, canvas, moodle) only lays these rows out in its format. A row's `score`
-is None, never 0, for a student the grading machinery could not grade or whose notebook could not be read (their
-reason, `flag`, comes from the course's not_graded/<student>/<assignment>.txt: graders/engine/faults.py, written by
-graders/nbgrader/grade.py and graders/nbgrader/submission_files.py), and for a submission nbgrader never wrote a score into
-even where no record says why. nbgrader's own CSV export writes 0 for both, the same
-as for a blank notebook, so an LMS would record a grade nobody gave.
+Each exporter of this package (course_csv, canvas, moodle) only lays these rows out in its format. A row's `score` is
+None, never 0, for a student the grading machinery could not grade or whose notebook could not be read (their reason,
+`flag`, comes from the course's not_graded/<student>/<assignment>.txt: graders/engine/faults.py, written by
+graders/nbgrader/grade.py and graders/nbgrader/submission_files.py), and for a submission nbgrader never wrote a score
+into even where no record says why. nbgrader's own CSV export writes 0 for both, the same as for a blank notebook, so an
+LMS would record a grade nobody gave.
 """
 from __future__ import annotations
 

@@ -3,7 +3,8 @@
 nbgrader's feedback page, with what a student needs to read it in full (docs/feedback.md):
 - the score summary names each test cell's task and level ("q_sample — hidden cases"), not "Test cell" eight times;
 - every verdict wraps to the page, so its diagnosis and its pointer to the lab are never cut off at the right;
-- formulas are MathML, written here (graders/nbgrader/feedback/mathml.py): the page loads no script and makes no request;
+- formulas are MathML, written here (graders/nbgrader/feedback/mathml.py): the page loads no script and makes no
+  request;
 - page names of the lab link to the lab at `lab_url` (graders/nbgrader/feedback/lab_pages.py).
 """
 from __future__ import annotations
