@@ -4,7 +4,7 @@ Builds two temporary copies of the course with the same N submissions (the instr
 mistakes of tests/graders/submissions/ddpm_core/ that do not loop or time out, in turn) and autogrades each in one
 `nbgrader autograde` call:
 - confined: the course's own nbgrader_config.py (a confined kernel for the feedback, and the grade from a confined
-  grading worker judged by the engine, graders/nbgrader_grade.py);
+  grading worker judged by the engine, graders/nbgrader/grade.py);
 - in-kernel: the same config with nbgrader's stock autograde steps, so the grade comes from the test cells running
   the checks inside an unconfined kernel (how grading worked before the engine moved out of the kernel).
 Then starts and stops N bare Python kernels (start, run `pass`, shut down), the floor. Prints the times and ratios.
@@ -25,7 +25,7 @@ from pathlib import Path
 import nbformat
 from jupyter_client.manager import KernelManager
 
-from graders.nbgrader_cli import run_nbgrader
+from graders.nbgrader.cli import run_nbgrader
 
 ROOT = Path(__file__).resolve().parents[1]
 ASSIGNMENT = "ddpm_core"

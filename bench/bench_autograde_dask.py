@@ -1,11 +1,11 @@
-"""Benchmark: a class autograded by plain `nbgrader autograde` against graders.autograde on Dask (prints numbers).
+"""Benchmark: a class autograded by plain `nbgrader autograde` against graders.batch.autograde on Dask (prints numbers).
 
 Builds a synthetic class of N submissions (default 200) in a temporary copy of the course: 60 % the instructor's
 solution, 30 % a planted mistake, 10 % hostile (the planted files that burn a time limit: endless loops, a
 syntax error), mixed in a fixed order. Grades it three times from scratch, each into a fresh gradebook:
 - serial: one `nbgrader autograde ddpm_core --create` call (nbgrader grades one notebook after another);
-- `python -m graders.autograde ddpm_core --workers 1`: the same work as one Dask task per student;
-- `python -m graders.autograde ddpm_core --workers 2`.
+- `python -m graders.batch.autograde ddpm_core --workers 1`: the same work as one Dask task per student;
+- `python -m graders.batch.autograde ddpm_core --workers 2`.
 Prints seconds per student, the speed-up over serial, the Dask overhead per student at 1 worker, and a projection
 for 1,000 and 10,000 students on W workers. Model: time ≈ start-up + N · s / (W · e), with s the measured
 per-student seconds at 1 worker, and e the parallel efficiency measured at 2 workers (assumed to hold at W: each
@@ -26,7 +26,7 @@ import time
 from pathlib import Path
 
 from bench.bench_autograde import ASSIGNMENT, ROOT, build_course, planted
-from graders.nbgrader_cli import run_nbgrader
+from graders.nbgrader.cli import run_nbgrader
 
 
 def class_of(n: int) -> list[dict[str, str] | None]:
@@ -59,10 +59,10 @@ def timed(course: Path, workers: int | None) -> tuple[float, float]:
     if workers is None:
         run_nbgrader("autograde", ASSIGNMENT, "--create", cwd=course)
     else:
-        proc = subprocess.run([sys.executable, "-m", "graders.autograde", ASSIGNMENT, "--course", str(course),
+        proc = subprocess.run([sys.executable, "-m", "graders.batch.autograde", ASSIGNMENT, "--course", str(course),
                                "--workers", str(workers), "--no-progress"], cwd=ROOT, capture_output=True, text=True)
         if proc.returncode != 0:
-            raise RuntimeError(f"graders.autograde failed:\n{proc.stdout[-2000:]}\n{proc.stderr[-3000:]}")
+            raise RuntimeError(f"graders.batch.autograde failed:\n{proc.stdout[-2000:]}\n{proc.stderr[-3000:]}")
     seconds = time.perf_counter() - start
     busy_after, total_after = busy_jiffies()
     return seconds, os.cpu_count() * (busy_after - busy) / (total_after - total)
@@ -71,8 +71,8 @@ def timed(course: Path, workers: int | None) -> tuple[float, float]:
 def main(n: int = 200) -> None:
     replacements = class_of(n)
     seconds, cores, graded = {}, {}, {}
-    for label, workers in (("serial nbgrader autograde", None), ("graders.autograde, 1 worker", 1),
-                           ("graders.autograde, 2 workers", 2)):
+    for label, workers in (("serial nbgrader autograde", None), ("graders.batch.autograde, 1 worker", 1),
+                           ("graders.batch.autograde, 2 workers", 2)):
         with tempfile.TemporaryDirectory() as tmp:
             build_course(Path(tmp), replacements)
             seconds[label], cores[label] = timed(Path(tmp), workers)

@@ -2,7 +2,7 @@
 
 Builds one copy of the course with N submissions (the instructor's solution and the planted mistakes of
 tests/graders/submissions/ddpm_core/ that do not burn a time limit, in turn: bench/bench_autograde.py's class), then
-grades it R times with `nbgrader autograde --force` and R times with `python -m graders.autograde` (Dask, a
+grades it R times with `nbgrader autograde --force` and R times with `python -m graders.batch.autograde` (Dask, a
 LocalCluster of two workers). After each run it counts, from the gradebook and the course folder:
 
 - students graded (a submission with a score) and students not graded (a not_graded/ record with its reason);
@@ -25,8 +25,8 @@ from nbgrader.api import Gradebook
 from tqdm import tqdm
 
 from bench.bench_autograde import build_course, submissions
-from graders.nbgrader_cli import run_nbgrader
-from graders.faults import NOT_GRADED
+from graders.nbgrader.cli import run_nbgrader
+from graders.engine.faults import NOT_GRADED
 
 ROOT = Path(__file__).resolve().parents[1]
 ASSIGNMENT = "ddpm_core"
@@ -47,14 +47,14 @@ def grade(course: Path, front_end: str) -> tuple[int, str, float]:
     if front_end == "nbgrader autograde":
         done = run_nbgrader("autograde", ASSIGNMENT, "--create", "--force", cwd=course, check=False)
     else:
-        done = subprocess.run([sys.executable, "-m", "graders.autograde", ASSIGNMENT, "--course", str(course),
+        done = subprocess.run([sys.executable, "-m", "graders.batch.autograde", ASSIGNMENT, "--course", str(course),
                                "--workers", "2", "--no-progress"], env={**os.environ, "PYTHONPATH": str(ROOT)},
                               capture_output=True, text=True)
     return done.returncode, done.stdout + done.stderr, time.perf_counter() - start
 
 
 def main(n: int = 50, repeats: int = 3) -> None:
-    runs = [(f, r) for r in range(repeats) for f in ("nbgrader autograde", "graders.autograde")]
+    runs = [(f, r) for r in range(repeats) for f in ("nbgrader autograde", "graders.batch.autograde")]
     rows, first = [], None
     with tempfile.TemporaryDirectory() as tmp:
         course = Path(tmp)

@@ -18,7 +18,7 @@ import time
 from pathlib import Path
 
 from graders.compare import find_submissions, grade_class
-from graders.confine import isolation_problem
+from graders.sandbox.confine import isolation_problem
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -45,7 +45,7 @@ def checks_in_process() -> float:
     import torch
 
     from compare_class import solutions
-    from graders.checks import run_checks
+    from graders.student.checks import run_checks
 
     namespace = {"torch": torch}
     for source in solutions().values():

@@ -1,6 +1,6 @@
 """How often does the feedback name a student's mistake rightly, and does it ever tell a false story?
 
-For each assignment and task, judged by the engine in this process at the full (hidden) level, as graders/checks.py
+For each assignment and task, judged by the engine in this process at the full (hidden) level, as graders/student/checks.py
 does (no nbgrader, no sandbox):
 
 - catalogue: the planted files of tests/graders/submissions/ whose header names a known mistake (`# expect: key`,
@@ -22,9 +22,9 @@ import time
 from collections import Counter
 from pathlib import Path
 
-from graders.checks import run_check
-from graders.diagnoses import DIAGNOSES
-from graders.tasks import ASSIGNMENTS
+from graders.student.checks import run_check
+from graders.engine.diagnoses import DIAGNOSES
+from graders.engine.tasks import ASSIGNMENTS
 
 from .bench_fairness import variants
 

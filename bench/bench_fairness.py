@@ -1,7 +1,7 @@
 """Does every correct submission get its points at every course seed? The engine alone, over many seeds.
 
-For each seed (a course's secret seed, graders/hidden_seed.py) this draws the sanity and the hidden cases of every
-task of both assignments once (engine.plan) and grades with them, in this process as graders/checks.py does (no
+For each seed (a course's secret seed, graders/nbgrader/hidden_seed.py) this draws the sanity and the hidden cases of every
+task of both assignments once (engine.plan) and grades with them, in this process as graders/student/checks.py does (no
 nbgrader, no sandbox): the instructor's solution cells from assignments/source/, every correct variant of
 tests/test_graders_fairness*.py (VARIANTS: full marks expected) and the published ports with float32 coefficients
 (PRECISION_SLIPS: full marks, or the precision slip's one point off). A task's points are the notebook's: its
@@ -29,10 +29,11 @@ import nbformat
 import torch
 from tqdm import tqdm
 
-from graders import engine, worker
-from graders.checks import run_plan
-from graders.notebook import solution_cells
-from graders.tasks import ASSIGNMENTS
+from graders.engine import judging as engine
+from graders.sandbox import worker
+from graders.student.checks import run_plan
+from graders.engine.notebook import solution_cells
+from graders.engine.tasks import ASSIGNMENTS
 
 ROOT = Path(__file__).resolve().parents[1]
 LEVELS = ("sanity", "full")

@@ -1,9 +1,9 @@
-"""Benchmark: regrading one student, `nbgrader autograde --student` against `python -m graders.autograde --students`.
+"""Benchmark: regrading one student, `nbgrader autograde --student` against `python -m graders.batch.autograde --students`.
 
 Builds a class of three correct submissions in a temporary copy of the course and grades it once with nbgrader.
 Then regrades student001 ROUNDS times with each command, alternating (same machine, same run), each a fresh
 process as an instructor would start it: both pay Python's start-up and the canary (the instructor's solution
-graded first). Prints each command's median seconds and their ratio (the goal: graders.autograde within 1.2× of
+graded first). Prints each command's median seconds and their ratio (the goal: graders.batch.autograde within 1.2× of
 nbgrader), and checks that both leave the same score in the gradebook.
 
 Run from the repository root: .venv/bin/python -m bench.bench_regrade [ROUNDS]
@@ -19,7 +19,7 @@ import time
 from pathlib import Path
 
 from bench.bench_autograde import ASSIGNMENT, ROOT, build_course
-from graders.nbgrader_cli import run_nbgrader
+from graders.nbgrader.cli import run_nbgrader
 
 STUDENT = "student001"
 
@@ -36,7 +36,7 @@ def nbgrader_regrade(course: Path) -> None:
 
 
 def graders_regrade(course: Path) -> None:
-    subprocess.run([sys.executable, "-m", "graders.autograde", ASSIGNMENT, "--course", str(course), "--students",
+    subprocess.run([sys.executable, "-m", "graders.batch.autograde", ASSIGNMENT, "--course", str(course), "--students",
                     STUDENT, "--no-progress"], env={**os.environ, "PYTHONPATH": str(ROOT)}, check=True,
                    capture_output=True, text=True)
 
@@ -47,7 +47,7 @@ def main(rounds: int = 2) -> None:
         build_course(course, [None] * 3)
         run_nbgrader("autograde", ASSIGNMENT, "--create", cwd=course)
         first = score(course)
-        seconds: dict[str, list[float]] = {"nbgrader autograde --student": [], "graders.autograde --students": []}
+        seconds: dict[str, list[float]] = {"nbgrader autograde --student": [], "graders.batch.autograde --students": []}
         for _ in range(rounds):
             for (label, times), regrade in zip(seconds.items(), (nbgrader_regrade, graders_regrade)):
                 start = time.perf_counter()
@@ -59,7 +59,7 @@ def main(rounds: int = 2) -> None:
     for label, times in seconds.items():
         print(f"{label:32s} median {medians[label]:6.1f} s  (runs: {', '.join(f'{t:.1f}' for t in times)})")
     plain, ours = medians.values()
-    print(f"ratio graders.autograde / nbgrader: {ours / plain:.2f} (goal: at most 1.2); score {first} both ways")
+    print(f"ratio graders.batch.autograde / nbgrader: {ours / plain:.2f} (goal: at most 1.2); score {first} both ways")
 
 
 if __name__ == "__main__":

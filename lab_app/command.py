@@ -1,7 +1,7 @@
 """The `ddpm-lab` command of an installed lab (`pip install .`): serve the lab, grade a class, compare submissions.
 
     ddpm-lab serve [STREAMLIT OPTIONS]   the lab on http://localhost:8501 (`streamlit run streamlit_app.py`)
-    ddpm-lab grade ASSIGNMENT [...]      nbgrader autograde for a class on Dask (`python -m graders.autograde`)
+    ddpm-lab grade ASSIGNMENT [...]      nbgrader autograde for a class on Dask (`python -m graders.batch.autograde`)
     ddpm-lab compare SUBMITTED [...]     the TA tool's report (`python -m graders.compare`)
 
 `ddpm-lab COMMAND --help` says more. A router only, as streamlit_app.py is for the pages: each command's own module
@@ -60,7 +60,7 @@ def serve(argv: list[str], prog: str) -> int:
 
 
 def grade(argv: list[str], prog: str) -> int:
-    from graders import autograde
+    from graders.batch import autograde
 
     return autograde.main(argv, prog)
 

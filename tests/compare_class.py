@@ -18,8 +18,8 @@ from pathlib import Path
 import nbformat
 
 from compare_styles import STYLES
-from graders.diagnoses import DIAGNOSES
-from graders.tasks import tasks_of
+from graders.engine.diagnoses import DIAGNOSES
+from graders.engine.tasks import tasks_of
 from planted import Planted
 from planted import planted as read_planted
 

@@ -80,11 +80,11 @@ def pytest_collection_modifyitems(config, items):
 
 @pytest.fixture(scope="session")
 def dask_pair():
-    """A Dask client of a LocalCluster of two worker processes, as graders/cluster.py starts by default, with the
+    """A Dask client of a LocalCluster of two worker processes, as graders/batch/cluster.py starts by default, with the
     TA tool already imported on both (so timings see grading, not the workers' start)."""
     import importlib
 
-    from graders.cluster import dask_client
+    from graders.batch.cluster import dask_client
 
     with dask_client(None, 2) as client:
         client.run(importlib.import_module, "graders.compare.grade")

@@ -19,8 +19,8 @@ import pytest
 from compare_class import TASKS, VICTIM, build_class, forger_marker
 from graders.compare.report import read_results
 from graders.compare.similarity import review
-from graders.confine import isolation_problem
-from graders.diagnoses import DIAGNOSES
+from graders.sandbox.confine import isolation_problem
+from graders.engine.diagnoses import DIAGNOSES
 
 ROOT = Path(__file__).resolve().parents[1]
 

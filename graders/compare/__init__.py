@@ -4,8 +4,8 @@
 
 reads nbgrader's submitted/<student>/<assignment>/<assignment>.ipynb (the course folder works too) for each
 --assignment (repeatable; default: every assignment found), grades every
-student's code in sandboxed worker processes, one Dask task per student (grade.py over graders/cluster.py and
-graders/runner.py), and writes to --out:
+student's code in sandboxed worker processes, one Dask task per student (grade.py over graders/batch/cluster.py and
+graders/sandbox/runner.py), and writes to --out:
 
     report.html    per assignment: score and mistake plots, the student × task matrix (search, sort, filter),
                    counts by status, near-identical submissions, every message; with several, a Course tab
@@ -14,7 +14,7 @@ graders/runner.py), and writes to --out:
     results.jsonl  one student per line, code included (report.read_results reads it back)
 
 Where bubblewrap cannot confine the code, grading still runs, with resource limits only: the command warns on
-stderr at its start and end, and report.html opens with a red banner (graders/confine.py, NOT_ISOLATED).
+stderr at its start and end, and report.html opens with a red banner (graders/sandbox/confine.py, NOT_ISOLATED).
 
     cli.py          the command line and write_report
     grade.py        grade_class: one Dask task per student, on a LocalCluster or any Dask cluster; grade_course

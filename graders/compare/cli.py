@@ -7,15 +7,15 @@ import sys
 import time
 from pathlib import Path
 
-from .. import confine, runner
-from ..canary import canary
-from ..checks import LEVELS
-from ..cases import PUBLIC_SEED
-from ..confine import NOT_ISOLATED, ROOT, Limits
-from ..faults import GradingFault
-from ..hidden_seed import PUBLIC_WARNING, course_seed
-from ..results import StudentRun
-from ..tasks import tasks_of
+from ..engine.cases import PUBLIC_SEED
+from ..engine.faults import GradingFault
+from ..engine.judging import LEVELS
+from ..engine.results import StudentRun
+from ..engine.tasks import tasks_of
+from ..nbgrader.canary import canary
+from ..nbgrader.hidden_seed import PUBLIC_WARNING, course_seed
+from ..sandbox import confine, runner
+from ..sandbox.confine import NOT_ISOLATED, ROOT, Limits
 from .grade import grade_course, plans_of
 from .report import by_assignment, misconception_counts, not_graded, write_csv, write_results
 from .report_html import write_html

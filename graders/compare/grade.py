@@ -1,30 +1,31 @@
-"""Grading a whole class for the TA tool: one Dask task per student (graders/cluster.py).
+"""Grading a whole class for the TA tool: one Dask task per student (graders/batch/cluster.py).
 
     runs = grade_class(find_submissions(folder), level="full", jobs=4)   # a LocalCluster of 4 workers
     runs = grade_class(submissions, client=client)                         # any Dask cluster
     runs = grade_course({"ddpm_core": core, "ddpm_beyond": beyond})       # several assignments, one cluster
 
-Each task gets the student's notebook as text (read here, so workers need no course files, only this repository
-and its environment), parses it (graders/notebook.py; parsing only reads JSON), and hands its code cells with the
-plans of every task of the assignment at `level` (graders/engine.py) to graders/runner.py, which runs them in
-sandboxed worker processes, each under a sandbox user leased for it alone (graders/sandbox_users.py), and judges
-what comes back. So a student's code can cost only that student's points. A task lost with its Dask worker runs
-again elsewhere; a student whose grading fails on every try, or hits a fault of the grading machinery
-(graders/faults.py), gets every task marked NOT_GRADED, with the reason, and the command exits non-zero.
+Each task gets the student's notebook as text (read here, so workers need no course files, only this repository and its
+environment), parses it (graders/engine/notebook.py; parsing only reads JSON), and hands its code cells with the plans
+of every task of the assignment at `level` (graders/engine/judging.py) to graders/sandbox/runner.py, which runs them in
+sandboxed worker processes, each under a sandbox user leased for it alone (graders/sandbox/users.py), and judges what
+comes back. So a student's code can cost only that student's points. A task lost with its Dask worker runs again
+elsewhere; a student whose grading fails on every try, or hits a fault of the grading machinery
+(graders/engine/faults.py), gets every task marked NOT_GRADED, with the reason, and the command exits non-zero.
 """
 from __future__ import annotations
 
 import functools
 from typing import Iterable
 
-from .. import engine, notebook, runner
-from ..cases import PUBLIC_SEED
-from ..cluster import Failed, dask_client, per_student
-from ..confine import Limits
-from ..engine import Plan
-from ..faults import GradingFault
-from ..results import CheckResult, StudentRun
-from ..tasks import tasks_of
+from ..batch.cluster import Failed, dask_client, per_student
+from ..engine import judging, notebook
+from ..engine.cases import PUBLIC_SEED
+from ..engine.faults import GradingFault
+from ..engine.judging import Plan
+from ..engine.results import CheckResult, StudentRun
+from ..engine.tasks import tasks_of
+from ..sandbox import runner
+from ..sandbox.confine import Limits
 from .roster import Submission
 
 NOT_GRADED = "not_graded"  # a task's status when the machinery, not the student, kept it from being graded
@@ -33,7 +34,7 @@ NOT_GRADED = "not_graded"  # a task's status when the machinery, not the student
 @functools.lru_cache(maxsize=8)
 def plans_of(assignment: str, level: str, seed: int) -> tuple[Plan, ...]:
     """Every task's plan, made once per worker process (the cases' expected answers come from reference/)."""
-    return tuple(engine.plan(spec, level, seed) for spec in tasks_of(assignment).values())
+    return tuple(judging.plan(spec, level, seed) for spec in tasks_of(assignment).values())
 
 
 def failed_run(student: str, path: str, assignment: str, plans: Iterable[Plan], status: str,
@@ -79,8 +80,8 @@ def grade_class(submissions: Iterable[Submission], level: str = "full", jobs: in
 
     Runs on `client` if given, else on the Dask cluster at `scheduler`, else on a LocalCluster of `jobs` worker
     processes (default: one per core). Returns the runs in the order of `submissions`. check_timeout_s: wall-clock
-    seconds one task may take before its worker is killed (graders/runner.py). seed: the hidden ("full") cases'
-    seed (graders/hidden_seed.py).
+    seconds one task may take before its worker is killed (graders/sandbox/runner.py). seed: the hidden ("full") cases'
+    seed (graders/nbgrader/hidden_seed.py).
     """
     submissions = list(submissions)
     if client is None:

@@ -1,7 +1,7 @@
 """The comparison's results as data: one row per student × assignment × task, points, totals, status and
 misconception counts, CSV and JSON lines.
 
-Every status stays apart (graders/results.py): "not attempted" (the stub left in), "error" (raised something
+Every status stays apart (graders/engine/results.py): "not attempted" (the stub left in), "error" (raised something
 else), "syntax error", "not graded" (the machinery's fault, never a score) and each kind of failure. CSV and JSON
 keep the status keys; the page shows STATUS_LABELS.
 
@@ -16,9 +16,9 @@ from collections import Counter
 from dataclasses import asdict
 from pathlib import Path
 
-from ..diagnoses import DIAGNOSES
-from ..engine import TaskSpec
-from ..results import StudentRun
+from ..engine.diagnoses import DIAGNOSES
+from ..engine.judging import TaskSpec
+from ..engine.results import StudentRun
 from .grade import NOT_GRADED
 
 CSV_FIELDS = ("student", "assignment", "task", "passed", "status", "points", "points_lost", "max_points",
@@ -50,7 +50,7 @@ def total(run: StudentRun, tasks: dict[str, TaskSpec]) -> int:
 
 
 def not_graded(run: StudentRun) -> bool:
-    """Did the grading machinery, not the student, keep this run from being graded (graders/faults.py)? Its total
+    """Did the grading machinery, not the student, keep this run from being graded (graders/engine/faults.py)? Its total
     is then no score at all, never 0."""
     return any(r["status"] == NOT_GRADED for r in run.results.values())
 

@@ -1,12 +1,12 @@
 """The comparison as one self-contained HTML page (inline CSS, SVG and script; no request leaves it).
 
-Per assignment: a histogram of totals and a bar chart of the commonest diagnosed mistakes (graders/compare/
-charts.py), the student × task matrix (searchable by id or name, sortable by any column, filterable by a status or
-mistake: graders/compare/report_script.py), counts by status, near-identical submissions and every message. With
-several assignments, a Course tab comes first: each student's points per assignment and in total. The matrix
-scrolls inside its own box under sticky headers, and its cells show a short verdict with the full message on hover,
-so the page fits a 1,400 px window at any class size. Where any student's code ran unconfined (graders/confine.py:
-no bubblewrap), a red banner opens the page.
+Per assignment: a histogram of totals and a bar chart of the commonest diagnosed mistakes (graders/compare/charts.py),
+the student × task matrix (searchable by id or name, sortable by any column, filterable by a status or mistake:
+graders/compare/report_script.py), counts by status, near-identical submissions and every message. With several
+assignments, a Course tab comes first: each student's points per assignment and in total. The matrix scrolls inside its
+own box under sticky headers, and its cells show a short verdict with the full message on hover, so the page fits a
+1,400 px window at any class size. Where any student's code ran unconfined (graders/sandbox/confine.py: no bubblewrap),
+a red banner opens the page.
 
 Everything a student wrote or caused (ids, names, messages, notes) is HTML-escaped; the script only shows, hides
 and orders rows rendered here.
@@ -18,10 +18,10 @@ from collections import Counter
 from html import escape
 from pathlib import Path
 
-from ..confine import NOT_ISOLATED
-from ..diagnoses import DIAGNOSES
-from ..engine import TaskSpec
-from ..results import StudentRun
+from ..engine.diagnoses import DIAGNOSES
+from ..engine.judging import TaskSpec
+from ..engine.results import StudentRun
+from ..sandbox.confine import NOT_ISOLATED
 from . import charts
 from .report import STATUS_LABELS, misconception_counts, not_graded, points, status_counts, status_label, total
 from .report_script import SCRIPT

@@ -1,7 +1,11 @@
 """The landing page: what DDPM Lab teaches, where to start, and the released notebooks to download."""
+from pathlib import Path
+
 import streamlit as st
 
-from lab_app.build_release import RELEASE
+import lab_app
+
+RELEASE = Path(lab_app.__file__).resolve().parent / "release"  # written by `python -m graders.nbgrader.build_release`
 
 st.title("DDPM Lab")
 st.markdown(

@@ -1,6 +1,6 @@
 """Which reference code answers each graded task, and the mathematics the lab shows in its place in course mode.
 
-The graders (graders/tasks/<assignment>.py) compute each task's expected answer with `reference/`; the lab shows
+The graders (graders/engine/tasks/<assignment>.py) compute each task's expected answer with `reference/`; the lab shows
 that same code in its "Show the code" panels. The lab cannot import the task specs (they bring the grading engine,
 its diagnoses and the sandbox's wire format), so the answers are listed here, and tests/test_app_course_mode.py
 keeps the list in step with the specs: the same assignments and tasks, and every reference function that a task's

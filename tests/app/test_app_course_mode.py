@@ -19,8 +19,8 @@ from test_app import _keep_torch_threads, errors, open_page  # noqa: F401 (autou
 
 import lab_app.ui.show_code
 import reference
-from graders.cases import PUBLIC_SEED
-from graders.tasks import ASSIGNMENTS
+from graders.engine.cases import PUBLIC_SEED
+from graders.engine.tasks import ASSIGNMENTS
 from lab_app.ui import course_mode
 from lab_app.ui.course_answers import ANSWERS
 from lab_app.server.settings import settings

@@ -11,7 +11,7 @@ import pytest
 import torch
 from streamlit.testing.v1 import local_script_runner
 
-from graders.tasks.ddpm_core import TASKS
+from graders.engine.tasks.ddpm_core import TASKS
 from lab_app.views import shared
 from lab_app.server.compute import ComputeService
 from reference import make_toy

@@ -8,7 +8,7 @@ import pytest
 def graded_submissions(pytestconfig):
     """student -> StudentRun for every notebook under --submissions, each graded in a sandbox of its own."""
     from graders.compare import find_submissions, grade_class
-    from graders.confine import NOT_ISOLATED
+    from graders.sandbox.confine import NOT_ISOLATED
 
     submissions = find_submissions(pytestconfig.getoption("submissions"), pytestconfig.getoption("assignment"))
     assignment = submissions[0].notebook.parent.name

@@ -21,8 +21,8 @@ from compare_synthetic import ASSIGNMENTS, HOSTILE_MESSAGE, HOSTILE_NAME, synthe
 from graders.compare import Submission, grade_class, write_report
 from graders.compare.charts import bins
 from graders.compare.report_html import MISTAKES_SHOWN
-from graders.diagnoses import DIAGNOSES
-from graders.tasks import tasks_of
+from graders.engine.diagnoses import DIAGNOSES
+from graders.engine.tasks import tasks_of
 
 ROOT = Path(__file__).resolve().parents[2]
 WIDTH = 1400

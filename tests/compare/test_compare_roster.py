@@ -7,7 +7,7 @@ import nbformat
 import pytest
 
 from compare_class import write_notebook
-from graders.cases import PUBLIC_SEED
+from graders.engine.cases import PUBLIC_SEED
 from graders.compare import cli, main
 from graders.compare.roster import find_submissions, read_names
 

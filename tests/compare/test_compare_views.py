@@ -15,11 +15,11 @@ from pathlib import Path
 import pytest
 
 from compare_class import planted, solutions, write_notebook
-from graders import confine
+from graders.sandbox import confine
 from graders.compare import main as compare
 from graders.compare.report import read_results
-from graders.confine import NOT_ISOLATED
-from graders.diagnoses import DIAGNOSES
+from graders.sandbox.confine import NOT_ISOLATED
+from graders.engine.diagnoses import DIAGNOSES
 
 ROOT = Path(__file__).resolve().parents[2]
 

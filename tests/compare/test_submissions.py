@@ -2,7 +2,7 @@
 
     pytest tests/compare/test_submissions.py --submissions assignments/submitted [--assignment ddpm_core] [--submissions-jobs N]
 
-Each student's code runs in a sandbox of its own (graders/compare/grade.py over graders/runner.py); a failure shows
+Each student's code runs in a sandbox of its own (graders/compare/grade.py over graders/sandbox/runner.py); a failure shows
 the check's message, the diagnosed mistake included. Without --submissions the tests here are skipped. The HTML and
 CSV report of the same run: python -m graders.compare (see the README, "For TAs").
 """
@@ -18,7 +18,7 @@ def pytest_generate_tests(metafunc):
         metafunc.parametrize("student_task", [pytest.param(None, marks=skip)], ids=["no-submissions"])
         return
     from graders.compare import find_submissions
-    from graders.tasks import tasks_of
+    from graders.engine.tasks import tasks_of
 
     submissions = find_submissions(folder, metafunc.config.getoption("assignment"))
     students = [s.student for s in submissions]

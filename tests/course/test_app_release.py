@@ -1,6 +1,6 @@
 """Does the lab hand students only the released notebooks, and are those what nbgrader builds from the source now?
 
-The Home page offers lab_app/release/*.ipynb, written by `python -m lab_app.build_release` with the real `nbgrader
+The Home page offers lab_app/release/*.ipynb, written by `python -m graders.nbgrader.build_release` with the real `nbgrader
 generate_assignment`. These tests rebuild the release and compare it with the committed files (the test that
 fails while a release is stale); read back every byte the page's download buttons serve, and every file under
 lab_app/, looking for the instructor's solution and hidden-test lines; and run the page from a copy of the lab
@@ -22,8 +22,8 @@ import torch
 from streamlit.runtime.memory_media_file_storage import MemoryMediaFileStorage
 from streamlit.testing.v1 import AppTest
 
-from graders.release import assignment_names, build
-from lab_app.build_release import RELEASE
+from graders.nbgrader.release import assignment_names, build
+from graders.nbgrader.build_release import RELEASE
 
 ROOT = Path(__file__).resolve().parents[2]
 COURSE = ROOT / "assignments"
@@ -232,14 +232,14 @@ def cells(path: Path) -> list[tuple[str, str]]:
 @pytest.mark.slow
 def test_committed_release_is_what_nbgrader_builds_now(tmp_path):
     """Does lab_app/release/ hold, for every assignment, what `nbgrader generate_assignment` builds from the source
-    notebook today? If not: `python -m lab_app.build_release`, and commit lab_app/release/."""
+    notebook today? If not: `python -m graders.nbgrader.build_release`, and commit lab_app/release/."""
     built = build(tmp_path)
     assert sorted(p.name for p in built) == sorted(p.name for p in RELEASE.glob("*.ipynb"))
     for path in built:
         committed, fresh = cells(RELEASE / path.name), cells(path)
         stale = [i for i, (a, b) in enumerate(zip_longest(committed, fresh)) if a != b]
         assert not stale, (f"lab_app/release/{path.name} is stale ({len(stale)} cells differ, the first is cell "
-                           f"{stale[0]}): rerun `python -m lab_app.build_release` and commit lab_app/release/")
+                           f"{stale[0]}): rerun `python -m graders.nbgrader.build_release` and commit lab_app/release/")
         assert any("NotImplementedError" in source for _, source in committed)
 
 

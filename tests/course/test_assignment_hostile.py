@@ -1,7 +1,7 @@
 """Can a hostile notebook game `nbgrader autograde` on `ddpm_core`, hurt another student, or stop the batch?
 
 The ddpm_core bank of tests/support/hostile.py: a temporary copy of the lab (its graders/ and reference/, and the course as
-its assignments/), so that the attacks aim at the very files the grader runs, one `python -m graders.autograde` for
+its assignments/), so that the attacks aim at the very files the grader runs, one `python -m graders.batch.autograde` for
 the whole class (nbgrader's own autograde, one student per Dask task, two students at a time, so attacks also run
 beside other students' grading), and the TA tool (`python -m graders.compare`) on the same class:
 - "honest" (the instructor's solutions: 25/25), "blank" (the untouched release: 0/25), and two honest victims,
@@ -32,7 +32,7 @@ CORE = Bank(ASSIGNMENT, wrong={"q_sample": "x0", "posterior_mean": "x_t", "eps_l
                                      "reference.Schedule.from_betas(betas))[0].to(x0.dtype)"})
 
 # The lab's reference/ reached by routes a reading of the graded function does not see: the worker's sandbox answers
-# every one with an ImportError naming it (graders/runner.py FORBIDDEN); hostile.py's control runs the same code
+# every one with an ImportError naming it (graders/sandbox/runner.py FORBIDDEN); hostile.py's control runs the same code
 # unconfined, where it passes.
 FORBIDDEN_ROUTES = Ploy("18-forbidden-routes", "q_sample under @torch.no_grad() and a functools.wraps wrapper, "
                         "importing reference/ by importlib and a computed name; posterior_mean through a module-level "

@@ -1,12 +1,12 @@
 """Can a hostile notebook game `nbgrader autograde` on `ddpm_beyond`, hurt another student, or stop the batch?
 
 The ddpm_beyond bank of tests/support/hostile.py, graded as the ddpm_core bank is (tests/course/test_assignment_hostile.py): one
-`python -m graders.autograde` for the whole class, then the TA tool on the same class; "honest" and the victims get
+`python -m graders.batch.autograde` for the whole class, then the TA tool on the same class; "honest" and the victims get
 20/20, "blank" 0. Every ploy both banks share attacks one task here too, and this bank adds what is new in this
 assignment:
 - forbidden libraries through a module-level helper, decorators (@torch.no_grad(), a functools.wraps wrapper) and
   indirections (importlib, __import__, exec, getattr), which the worker's sandbox answers with an ImportError
-  (graders/runner.py FORBIDDEN); a control shows the same code passing where the libraries can be imported;
+  (graders/sandbox/runner.py FORBIDDEN); a control shows the same code passing where the libraries can be imported;
 - the job the grader sends into the sandbox rewritten (η, steps, the noise, ᾱ, the latents' statistics) or cut
   short; the stand-in decoder and model patched; forged call logs;
 - what cannot be compared: a tensor subclass lying about its per-example shape, NaN, ±inf, huge integers, complex
@@ -23,7 +23,7 @@ from __future__ import annotations
 import pytest
 
 from course import run_nbgrader
-from graders.runner import SUBMISSION_BUDGET_S
+from graders.sandbox.runner import SUBMISSION_BUDGET_S
 from hostile import *  # noqa: F403 - the fixtures and the checks every bank runs (hostile.__all__)
 from hostile import (DETACHED, EXIT, EXIT_TOP, FORGE, FORGE_TOP, HANG, KILL, KILL_TOP, LIAR_TENSOR, LIMITS, LINKS, LOCK,
                      LOOKUP, PATCH_BUILTINS, PATCH_CHECKS, PIPES, SEED, SHADOW, SHADOW_LAUNCHER, STEAL, TAMPER_TESTS,
@@ -34,7 +34,7 @@ pytestmark = pytest.mark.slow
 ASSIGNMENT = "ddpm_beyond"
 # Bound on the grading processes' peak resident memory (nbgrader's autograde, Dask's nannies and workers, the kernel
 # launcher; not the sandboxes) while they grade this class, the amplifier among it: about 0.45 GiB with the replies
-# budgeted (graders/runner.py), against 2.2 GiB (autograde) to 3.9 GiB (a TA-tool worker) without.
+# budgeted (graders/sandbox/runner.py), against 2.2 GiB (autograde) to 3.9 GiB (a TA-tool worker) without.
 GRADER_PEAK_GIB = 1.0
 
 BEYOND = Bank(ASSIGNMENT, wrong={"kl_term": "torch.zeros(x0.shape[0], dtype=x0.dtype)", "ddim_step": "x_t",
@@ -156,7 +156,7 @@ import torch
 
 def _worker(name):
     """The grading worker's local `name` (`job`: what the grader sent; `unit`, `index`: the check running), from a
-    frame of graders/worker.py above mine; None in the notebook's kernel."""
+    frame of graders/sandbox/worker.py above mine; None in the notebook's kernel."""
     frame = sys._getframe(1)
     while frame is not None:
         if frame.f_code.co_filename.endswith("worker.py") and name in frame.f_locals:
@@ -241,7 +241,7 @@ PATCH_STAND_INS = Ploy("22-patch-stand-ins", "patches the stand-ins it is handed
 
 import torch
 
-STAND_INS = sys.modules.get("".join(("grad", "ers.stand_ins")))  # the worker's; the grader answers from the same file
+STAND_INS = sys.modules.get("".join(("grad", "ers.engine.stand_ins")))  # the worker's; the grader answers from the same file
 
 
 def _image_of_zeros(self, z):
@@ -421,7 +421,7 @@ def feedback(graded):
 def test_links_to_course_files_leave_no_byte_in_autograded_or_feedback(graded, feedback):
     """Do autograded/ and feedback/ of the attacker who handed in links to the seed, the gradebook, the config, the
     source notebook and the course (and a hard link to the config) hold what the honest student's hold, with none of
-    those files' bytes, and say what was left out? (graders/submission_files.py sets them aside in refused/.)"""
+    those files' bytes, and say what was left out? (graders/nbgrader/submission_files.py sets them aside in refused/.)"""
     student = graded.of(LINKS).student
     config = (graded.course / "nbgrader_config.py").read_text()
     secrets = {"the seed": SEED.encode(), "the gradebook": b"SQLite format 3",

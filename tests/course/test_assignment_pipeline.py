@@ -22,8 +22,8 @@ from pathlib import Path
 import pytest
 
 from course import ROOT, cell_scores, exported_scores, new_course, run_nbgrader, write_submission
-from graders.diagnoses import DIAGNOSES
-from graders.tasks import ASSIGNMENTS, tasks_of
+from graders.engine.diagnoses import DIAGNOSES
+from graders.engine.tasks import ASSIGNMENTS, tasks_of
 from planted import read
 
 SUBMISSIONS = ROOT / "tests" / "graders" / "submissions"

@@ -1,4 +1,4 @@
-"""Does `python -m graders.autograde` grade a class on Dask into nbgrader's gradebook, losing and doubling nothing?
+"""Does `python -m graders.batch.autograde` grade a class on Dask into nbgrader's gradebook, losing and doubling nothing?
 
 Two real courses (tests/support/course.py), each graded by the real command in a subprocess:
 - on PostgreSQL (a throwaway server, tests/support/postgres.py), on a Dask cluster this test starts and hands over with
@@ -51,7 +51,7 @@ def write_class(course: Path, correct: int, config: str = "") -> dict[str, float
 
 
 def autograde(*args: str) -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, "-m", "graders.autograde", ASSIGNMENT, "--no-progress", *args], cwd=ROOT,
+    return subprocess.run([sys.executable, "-m", "graders.batch.autograde", ASSIGNMENT, "--no-progress", *args], cwd=ROOT,
                           capture_output=True, text=True, timeout=900)
 
 
@@ -92,7 +92,7 @@ def kill_a_busy_worker(client, killed: list[int], stop: threading.Event) -> None
 
 @pytest.fixture(scope="module")
 def on_postgres(tmp_path_factory, postgres_url):  # noqa: F811
-    from graders.cluster import dask_client
+    from graders.batch.cluster import dask_client
 
     course = tmp_path_factory.mktemp("course")
     expected = write_class(course, correct=3, config=f"c.CourseDirectory.db_url = {postgres_url!r}")

@@ -1,6 +1,6 @@
 """Does a course run through nbgrader's exchange as on JupyterHub, with students who are unix users of their own?
 
-One run, shared by the tests below: the instructor (root) builds the students' copy (`graders.handout`) and installs
+One run, shared by the tests below: the instructor (root) builds the students' copy (`graders.nbgrader.handout`) and installs
 it into a student image (a venv that sees the heavy libraries through a .pth file); releases ddpm_core into an
 exchange folder (mode 1777). Two student users, one with the instructor's answers and one who swaps q_sample's
 coefficients, fetch it, write their answers, run the notebook's visible checks in the fetched copy with the
@@ -25,8 +25,8 @@ import nbformat
 import pytest
 
 from course import ASSIGNMENT, ROOT, TASKS, TOTAL, cell_scores, filled, new_course, run_nbgrader
-from graders import handout, leak_scan
-from graders.diagnoses import DIAGNOSES
+from graders.nbgrader import handout, leak_scan
+from graders.engine.diagnoses import DIAGNOSES
 
 COURSE_ID = "ddpm-lab"
 MISTAKE = ROOT / "tests" / "graders" / "submissions" / ASSIGNMENT / "q_sample__swapped_q_coefficients.py"
@@ -217,9 +217,9 @@ def test_the_student_image_imports_the_checks_and_nothing_of_the_instructors(exc
     """In the fetched assignment's folder, as the student, do the checks come from the installed hand-out, and are
     the grading side's modules (hidden seed, nbgrader steps) absent?"""
     student = exchange_run["students"]["right"]
-    probe = ("import importlib.util, graders.checks, reference\n"
-             "print(graders.checks.__file__, reference.__file__)\n"
-             "print([m for m in ('graders.hidden_seed', 'graders.nbgrader_grade', 'graders.leak_scan', 'lab_app')"
+    probe = ("import importlib.util, graders.student.checks, reference\n"
+             "print(graders.student.checks.__file__, reference.__file__)\n"
+             "print([m for m in ('graders.nbgrader.hidden_seed', 'graders.nbgrader.grade', 'graders.nbgrader.leak_scan', 'lab_app')"
              " if importlib.util.find_spec(m)])")
     out = student.run(str(student.python), "-c", probe, cwd=student.notebook.parent).stdout.splitlines()
     image = exchange_run["tmp"] / "image"

@@ -15,9 +15,9 @@ import pytest
 
 from chromium import browser, missing  # noqa: F401 - browser: a fixture
 from course import ROOT, new_course, run_nbgrader, write_submission
-from graders.diagnoses import DIAGNOSES
-from graders.feedback.mathml import MathMLRenderer, UnrenderedMath, tex_to_mathml
-from graders.tasks import tasks_of
+from graders.engine.diagnoses import DIAGNOSES
+from graders.nbgrader.feedback.mathml import MathMLRenderer, UnrenderedMath, tex_to_mathml
+from graders.engine.tasks import tasks_of
 
 pytestmark = [pytest.mark.slow, pytest.mark.browser]
 if missing():

@@ -22,8 +22,8 @@ import nbformat
 import pytest
 
 from course import ASSIGNMENT, ROOT, TASKS, TOTAL, new_course, run_nbgrader, write_submission
-from graders.confine import isolation_problem
-from graders.unreadable import why_unreadable
+from graders.sandbox.confine import isolation_problem
+from graders.nbgrader.unreadable import why_unreadable
 
 pytestmark = [pytest.mark.slow,
               pytest.mark.skipif(os.geteuid() != 0 or isolation_problem() is not None,
@@ -44,7 +44,7 @@ POINTS_PER_DAY = 2.5  # the course's c.PointsPerDayLate.points_per_day, checked 
 CANVAS_ID = 4321
 PLANTED = ROOT / "tests" / "graders" / "submissions" / ASSIGNMENT / "q_sample__missing_sqrt.py"
 NO_SCORE = {"carol": "not graded:", "dave": "unreadable: ddpm_core.ipynb is not JSON"}
-# Canvas's gradebook import columns, in order, then "<assignment> (<Canvas id>)" (graders/export/canvas.py cites it)
+# Canvas's gradebook import columns, in order, then "<assignment> (<Canvas id>)" (graders/nbgrader/export/canvas.py cites it)
 CANVAS_COLUMNS = ["Student", "ID", "SIS User ID", "SIS Login ID", "Section"]
 
 
@@ -81,9 +81,9 @@ def course(tmp_path_factory) -> Path:
 
     graded = run_nbgrader("autograde", ASSIGNMENT, "--create", cwd=course, check=False)
     assert graded.returncode != 0, "carol and dave cannot be graded, so nbgrader must say so"
-    for name, exporter in {"grades.csv": "graders.export.CourseCsvExport",
-                           "canvas.csv": "graders.export.canvas.CanvasExport",
-                           "moodle.csv": "graders.export.moodle.MoodleExport"}.items():
+    for name, exporter in {"grades.csv": "graders.nbgrader.export.CourseCsvExport",
+                           "canvas.csv": "graders.nbgrader.export.canvas.CanvasExport",
+                           "moodle.csv": "graders.nbgrader.export.moodle.MoodleExport"}.items():
         run_nbgrader("export", f"--exporter={exporter}", "--to", name, cwd=course)
     return course
 
@@ -171,9 +171,9 @@ def test_the_moodle_csv_identifies_students_by_email_and_id_number(course):
 
 
 def test_regrading_one_student_says_why_an_unreadable_notebook_was_not_graded(course):
-    """Does `python -m graders.autograde --students dave` grade in its own process (no cluster for one student),
+    """Does `python -m graders.batch.autograde --students dave` grade in its own process (no cluster for one student),
     exit 1, and name the unreadable notebook?"""
-    done = subprocess.run([sys.executable, "-m", "graders.autograde", ASSIGNMENT, "--course", str(course),
+    done = subprocess.run([sys.executable, "-m", "graders.batch.autograde", ASSIGNMENT, "--course", str(course),
                            "--students", "dave", "--no-progress"], env={**os.environ, "PYTHONPATH": str(ROOT)},
                           capture_output=True, text=True, timeout=600)
     assert done.returncode == 1, done.stderr[-3000:]
@@ -206,8 +206,8 @@ def test_why_unreadable_reads_a_released_notebook(tmp_path):
 def test_only_a_graded_notebook_that_cannot_be_read_is_recorded_unreadable(tmp_path):
     """Is a broken notebook the assignment grades recorded as unreadable by the pre-convert hook, while a broken
     scratch notebook beside a readable one (nbgrader never opens it) is not?"""
-    from graders.faults import not_graded_record
-    from graders.submission_files import check_submission
+    from graders.engine.faults import not_graded_record
+    from graders.nbgrader.submission_files import check_submission
 
     (tmp_path / "source" / ASSIGNMENT).mkdir(parents=True)
     source = ROOT / "assignments" / "source" / ASSIGNMENT / f"{ASSIGNMENT}.ipynb"

@@ -1,7 +1,7 @@
-"""Is the students' copy (`python -m graders.handout DEST`) free of every answer, and do its notebooks run where
+"""Is the students' copy (`python -m graders.nbgrader.handout DEST`) free of every answer, and do its notebooks run where
 students run them?
 
-The leak scan (graders/leak_scan.py) must pass on the copy and fail, naming the file and the function, on a copy with
+The leak scan (graders/nbgrader/leak_scan.py) must pass on the copy and fail, naming the file and the function, on a copy with
 a solution planted in it: tests/support/compare_styles.py, the instructor's answer renamed and reformatted in a .py file, in a
 string literal, in a notebook's code or Markdown cell, in a Markdown file. Those run on the committed release
 (fast). The slow tests build a real hand-out (nbgrader runs: ~25 s) and run its notebooks in a plain python3 Jupyter
@@ -22,9 +22,9 @@ import nbformat
 import pytest
 from nbclient import NotebookClient
 
-from graders import handout, leak_scan
-from graders.notebook import is_test, solution_cells
-from lab_app.build_release import RELEASE
+from graders.nbgrader import handout, leak_scan
+from graders.engine.notebook import is_test, solution_cells
+from graders.nbgrader.build_release import RELEASE
 
 ROOT = Path(__file__).resolve().parents[2]
 SOURCE = ROOT / "assignments" / "source"
@@ -133,7 +133,7 @@ def test_the_scan_names_a_planted_answer(small_copy, known, graded, plant):
 
 
 def test_the_scan_command_fails_on_a_leak(small_copy, capsys):
-    """Does `python -m graders.leak_scan DIR` exit 1 and print each leak?"""
+    """Does `python -m graders.nbgrader.leak_scan DIR` exit 1 and print each leak?"""
     plant_compare_styles(small_copy)
     assert leak_scan.main([str(small_copy)]) == 1
     out, err = capsys.readouterr()
@@ -142,7 +142,7 @@ def test_the_scan_command_fails_on_a_leak(small_copy, capsys):
 
 
 def test_the_handout_command_refuses_a_folder_in_use(tmp_path, capsys):
-    """Does `python -m graders.handout` refuse a non-empty folder (without --force) and the repository, clearly?"""
+    """Does `python -m graders.nbgrader.handout` refuse a non-empty folder (without --force) and the repository, clearly?"""
     (tmp_path / "mine.txt").write_text("keep me")
     assert handout.main([str(tmp_path)]) == 2
     assert "is not empty" in capsys.readouterr().err and (tmp_path / "mine.txt").is_file()
@@ -155,7 +155,7 @@ def test_the_handout_command_refuses_a_folder_in_use(tmp_path, capsys):
 
 @pytest.fixture(scope="module")
 def built(tmp_path_factory) -> tuple[Path, list, list[str]]:
-    """(DEST, the leaks found, what it printed) of one `graders.handout` build."""
+    """(DEST, the leaks found, what it printed) of one `graders.nbgrader.handout` build."""
     dest = tmp_path_factory.mktemp("handout") / "ddpm-lab-students"
     said: list[str] = []
     leaks = handout.build_handout(dest, say=said.append)
@@ -171,10 +171,10 @@ def test_the_handout_holds_what_students_need_and_no_answer(built):
     assert sorted(p.name for p in dest.iterdir()) == ["README.md", "graders", "notebooks", "pyproject.toml",
                                                       "reference", "requirements.txt"]
     files = {str(p.relative_to(dest)) for p in dest.rglob("*") if p.is_file()}
-    assert {"notebooks/ddpm_core.ipynb", "notebooks/ddpm_beyond.ipynb", "graders/checks.py",
+    assert {"notebooks/ddpm_core.ipynb", "notebooks/ddpm_beyond.ipynb", "graders/student/checks.py",
             "reference/__init__.py"} <= files
-    for absent in ["graders/handout.py", "graders/leak_scan.py", "graders/nbgrader_grade.py", "graders/notebook.py",
-                   "graders/hidden_seed.py"]:
+    for absent in ["graders/nbgrader/handout.py", "graders/nbgrader/leak_scan.py", "graders/nbgrader/grade.py", "graders/engine/notebook.py",
+                   "graders/nbgrader/hidden_seed.py"]:
         assert absent not in files
     assert not [f for f in files if "__pycache__" in f or f.endswith(("nbgrader_config.py", "hidden_seed.txt", ".db"))]
     assert "torch" in (dest / "requirements.txt").read_text()
@@ -186,8 +186,8 @@ def execute(notebook: Path, allow_errors: bool) -> nbformat.NotebookNode:
     """Run `notebook` as Jupyter would: a python3 kernel in its folder, without PYTHONPATH; cells tagged
     skip-execution (plots) are skipped, as in the autograder."""
     nb = nbformat.read(notebook, as_version=4)
-    nb.cells.append(nbformat.v4.new_code_cell("import graders.checks, reference\n"
-                                              "print(graders.checks.__file__, reference.__file__)"))
+    nb.cells.append(nbformat.v4.new_code_cell("import graders.student.checks, reference\n"
+                                              "print(graders.student.checks.__file__, reference.__file__)"))
     client = NotebookClient(nb, kernel_name="python3", timeout=120, allow_errors=allow_errors,
                             resources={"metadata": {"path": str(notebook.parent)}})
     client.execute(env=STUDENT_ENV)
@@ -263,7 +263,7 @@ def test_the_setup_cell_away_from_the_copy(student_copy, tmp_path):
                           "--target", str(site), str(student_copy)], capture_output=True, text=True, env=STUDENT_ENV)
     assert pip.returncode == 0, pip.stderr[-2000:]
     shutil.rmtree(student_copy)  # only the installed copy is left
-    found = subprocess.run([sys.executable, "-c", SETUP + "\nprint(graders.checks.__file__)"], cwd=away,
+    found = subprocess.run([sys.executable, "-c", SETUP + "\nprint(graders.student.checks.__file__)"], cwd=away,
                            env=dict(STUDENT_ENV, PYTHONPATH=str(site)), capture_output=True, text=True)
     assert found.returncode == 0, found.stderr[-2000:]
     assert Path(found.stdout.split()[-1]).is_relative_to(site)

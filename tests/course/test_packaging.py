@@ -23,7 +23,7 @@ import nbformat
 import pytest
 
 from course import TASKS, TOTAL, cell_scores, solution_sources, write_submission
-from graders.confine import isolation_problem
+from graders.sandbox.confine import isolation_problem
 
 ROOT = Path(__file__).resolve().parents[2]
 pytestmark = pytest.mark.slow
@@ -76,14 +76,14 @@ def test_the_command_says_how_to_use_it(installed):
 def test_the_lab_and_its_weights_come_from_the_install(installed):
     """Away from the checkout, do the reference, its committed weights, the graders (with the feedback page's
     template) and the lab's release load from the installed package?"""
-    probe = ("import graders.checks, lab_app.build_release as r, reference\n"
-             "from graders.feedback.exporter import TEMPLATES\n"
+    probe = ("import graders.student.checks, graders.nbgrader.build_release as r, reference\n"
+             "from graders.nbgrader.feedback.exporter import TEMPLATES\n"
              "assert sorted(p.name for p in (TEMPLATES / 'ddpm_feedback').iterdir()) == "
              "['conf.json', 'feedback.css', 'index.html.j2'], list(TEMPLATES.rglob('*'))\n"
              "from reference.checkpoints import available_checkpoints, load_checkpoint\n"
              "names = available_checkpoints()\n"
              "load_checkpoint('moons')\n"
-             "print(graders.checks.__file__, reference.__file__, r.RELEASE)\n"
+             "print(graders.student.checks.__file__, reference.__file__, r.RELEASE)\n"
              "print(len(names), len(list(r.RELEASE.glob('*.ipynb'))))")
     out = run(installed, str(installed["python"]), "-c", probe)
     assert out.returncode == 0, out.stderr[-3000:]

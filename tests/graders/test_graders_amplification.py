@@ -1,4 +1,4 @@
-"""Can one student's replies make the grader's own process spend memory? (graders/runner.py's reply budget)
+"""Can one student's replies make the grader's own process spend memory? (graders/sandbox/runner.py's reply budget)
 
 JSON text grows ~18x when parsed into Python objects, and every reply of a check is kept until the check ends, so
 a worker that sends a few MiB of empty lists could once grow the grading process by gigabytes (2.24 GiB measured
@@ -11,10 +11,11 @@ import tracemalloc
 
 import pytest
 
-from graders import confine, engine, runner
-from graders.confine import BASE_UID
-from graders.sandbox_users import USERS_PER_POOL
-from graders.tasks import tasks_of
+from graders.engine import judging as engine
+from graders.sandbox import confine, runner
+from graders.sandbox.confine import BASE_UID
+from graders.sandbox.users import USERS_PER_POOL
+from graders.engine.tasks import tasks_of
 
 pytestmark = pytest.mark.skipif(confine.isolation_problem() is not None,
                                 reason=f"bubblewrap cannot confine here: {confine.isolation_problem()}")

@@ -1,4 +1,4 @@
-"""Is one submission's whole grading held to a time budget, not only each check? (graders/runner.py)
+"""Is one submission's whole grading held to a time budget, not only each check? (graders/sandbox/runner.py)
 
 A notebook whose every function ignores SIGALRM and loops once cost 8 × 40 s of a grading slot (353 s measured,
 an honest one 3 s). grade_cells now stops at budget_s for all checks together.
@@ -7,10 +7,11 @@ from __future__ import annotations
 
 import pytest
 
-from graders import confine, engine, runner
-from graders.confine import BASE_UID
-from graders.sandbox_users import USERS_PER_POOL
-from graders.tasks import tasks_of
+from graders.engine import judging as engine
+from graders.sandbox import confine, runner
+from graders.sandbox.confine import BASE_UID
+from graders.sandbox.users import USERS_PER_POOL
+from graders.engine.tasks import tasks_of
 
 pytestmark = pytest.mark.skipif(confine.isolation_problem() is not None,
                                 reason=f"bubblewrap cannot confine here: {confine.isolation_problem()}")

@@ -1,7 +1,7 @@
 """Do the checks name every planted mistake, survive every robustness case, and report plain, repeatable data?
 
 Fast: runs each planted file of tests/graders/submissions/ through its check directly, in this process, the way the
-notebook's sanity cells do (graders/checks.py); tests/graders/test_graders_confinement.py runs the confined worker.
+notebook's sanity cells do (graders/student/checks.py); tests/graders/test_graders_confinement.py runs the confined worker.
 
 Policy: right numbers delivered against the contract (another float dtype, such as float64 for float32 inputs; a
 NumPy array; a Python number instead of a 0-d tensor; an input changed in place) pass with points_lost =
@@ -18,19 +18,19 @@ import nbformat
 import pytest
 import torch
 
-from graders.checks import check_eps_loss, check_posterior_mean, check_q_sample, run_check, run_checks
-from graders.diagnoses import DIAGNOSES, WRONG
-from graders.engine import SLIP_COST
-from graders.results import CheckFailed, CheckResult
-from graders.stand_ins import SpyModel
-import graders.tasks
-from graders.tasks import tasks_of
+from graders.student.checks import check_eps_loss, check_posterior_mean, check_q_sample, run_check, run_checks
+from graders.engine.diagnoses import DIAGNOSES, WRONG
+from graders.engine.judging import SLIP_COST
+from graders.engine.results import CheckFailed, CheckResult
+from graders.engine.stand_ins import SpyModel
+import graders.engine.tasks
+from graders.engine.tasks import tasks_of
 from planted import load, read
 
 ROOT = Path(__file__).resolve().parents[2]
 SUBMISSIONS = ROOT / "tests" / "graders" / "submissions"  # <assignment>/<task>__<mistake>.py
 CORE = SUBMISSIONS / "ddpm_core"
-ASSIGNMENTS = sorted(graders.tasks.ASSIGNMENTS)
+ASSIGNMENTS = sorted(graders.engine.tasks.ASSIGNMENTS)
 TASKS = tasks_of("ddpm_core")
 # Planted files this process cannot contain: stem -> why (tests/graders/test_graders_confinement.py runs them confined).
 CONFINED_ONLY = {"robust__big_alloc": "a 10 GB allocation: only the confined worker's RLIMIT_AS stops it"}
@@ -74,14 +74,14 @@ def test_planted_submission_is_named(path, assignment, task, expect, points_lost
 
     A contract slip with right numbers (a `# points-lost: 1` header) passes with SLIP_COST points off.
     """
-    monkeypatch.setattr("graders.engine.CALL_TIME_LIMIT_S", 0.5)  # the endless loop need not take 5 s here
+    monkeypatch.setattr("graders.engine.judging.CALL_TIME_LIMIT_S", 0.5)  # the endless loop need not take 5 s here
     result = run_check(task, _load(path, task), level, assignment)
     if expect == "passed":
         assert result.passed and result.points_lost == points_lost, result.message
         assert points_lost in (0, SLIP_COST)
         return
     assert not result.passed
-    # The grader reads a cell that does not parse as a syntax error (graders/notebook.py); the visible check, run in
+    # The grader reads a cell that does not parse as a syntax error (graders/engine/notebook.py); the visible check, run in
     # the student's kernel, where Python shows its own SyntaxError under the cell, finds no function.
     wanted = {"syntax_error": "missing"}.get(expect, expect)
     assert wanted in (result.diagnosis, result.status), result.message
@@ -300,7 +300,7 @@ def test_check_catches_the_graders_own_warnings(monkeypatch, capfd):
     """Does a warning raised by the grader's side (the reference) stay out of stderr, noted in the result?"""
     import warnings
 
-    import graders.tasks.ddpm_core as ddpm_core
+    import graders.engine.tasks.ddpm_core as ddpm_core
 
     real = ddpm_core.reference.q_sample
 

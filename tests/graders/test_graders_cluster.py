@@ -1,4 +1,4 @@
-"""Does graders/cluster.py bring every student back exactly once, whatever happens to the tasks and workers?
+"""Does graders/batch/cluster.py bring every student back exactly once, whatever happens to the tasks and workers?
 
 Real LocalClusters of worker processes; the tasks below count their tries in files, since each try may run in
 another process.
@@ -12,7 +12,7 @@ from pathlib import Path
 import dask
 import pytest
 
-from graders.cluster import ALLOWED_FAILURES, RETRIES, Failed, dask_client, per_student
+from graders.batch.cluster import ALLOWED_FAILURES, RETRIES, Failed, dask_client, per_student
 
 
 def _tries(folder: str, student: str) -> int:

@@ -1,6 +1,6 @@
-"""Does the confined worker (graders/runner.py + graders/confine.py) hold against hostile solutions?
+"""Does the confined worker (graders/sandbox/runner.py + graders/sandbox/confine.py) hold against hostile solutions?
 
-Each test grades a small synthetic notebook with runner.grade_cells, the way nbgrader_grade.py and the TA tool
+Each test grades a small synthetic notebook with runner.grade_cells, the way graders/nbgrader/grade.py and the TA tool
 grade real ones: the student's code runs as a user of its own inside bubblewrap, and only plain data comes back.
 Every hostile solution must earn nothing it should not; the honest function beside it in the same notebook must
 still pass; and nothing may leak out: no course file read, no file written, no connection made, no process left.
@@ -25,10 +25,11 @@ from pathlib import Path
 import pytest
 import torch
 
-from graders import confine, engine, runner
-from graders.confine import BASE_UID, ROOT
-from graders.sandbox_users import USERS_PER_POOL
-from graders.tasks import tasks_of
+from graders.engine import judging as engine
+from graders.sandbox import confine, runner
+from graders.sandbox.confine import BASE_UID, ROOT
+from graders.sandbox.users import USERS_PER_POOL
+from graders.engine.tasks import tasks_of
 
 pytestmark = pytest.mark.skipif(confine.isolation_problem() is not None,
                                 reason=f"bubblewrap cannot confine here: {confine.isolation_problem()}")
@@ -169,11 +170,11 @@ def _write(path):
 def posterior_mean(x0, x_t, t, betas):
     """Reads the course: the reference, the grader, nbgrader's config; lists the repository; imports the lab."""
     found = [name + "=" + _try(lambda: open(os.path.join(ROOT, path)).read())
-             for name, path in (("ref", "reference/diffusion.py"), ("eng", "graders/engine.py"),
+             for name, path in (("ref", "reference/diffusion.py"), ("eng", "graders/engine/judging.py"),
                                 ("cfg", "assignments/nbgrader_config.py"))]
     found.append("ls=" + ",".join(sorted(os.listdir(ROOT))))
     found += [name + "=" + _try(lambda: importlib.import_module(module))
-              for name, module in (("imp_ref", "ref" + "erence"), ("imp_eng", "grad" + "ers.engine"))]
+              for name, module in (("imp_ref", "ref" + "erence"), ("imp_eng", "grad" + "ers.engine.judging"))]
     found.append("secret=" + str("DDPM_TEST_SECRET" in os.environ))
     found.append("pids=" + ",".join(sorted(p for p in os.listdir("/proc") if p.isdigit())))
     raise RuntimeError(" ".join(found))
@@ -227,7 +228,7 @@ def snooped(tmp_path_factory, listener):
     listener accepted); the worker kit's files are checked unchanged."""
     port, accepted = listener
     out = tmp_path_factory.mktemp("outside")
-    kit_worker = runner.worker_kit() / "graders" / "worker.py"
+    kit_worker = runner.worker_kit() / "graders" / "sandbox" / "worker.py"
     before = hashlib.sha256(kit_worker.read_bytes()).hexdigest()
     os.environ["DDPM_TEST_SECRET"] = "the grader's environment"
     try:
@@ -242,7 +243,7 @@ def snooped(tmp_path_factory, listener):
 
 def test_course_files_are_not_there(snooped):
     """(b) Do the reference, the grader and nbgrader's config not exist in the sandbox, the repository show nothing
-    but the (read-only) Python environment, `import reference` and `import graders.engine` fail, the grader's
+    but the (read-only) Python environment, `import reference` and `import graders.engine.judging` fail, the grader's
     environment stay out, and no process outside the sandbox show in /proc?"""
     graded, _, _ = snooped
     _passes(graded, "q_sample")
@@ -251,7 +252,7 @@ def test_course_files_are_not_there(snooped):
     found = _found(result.message)
     assert {found[k] for k in ("ref", "eng", "cfg")} <= {"FileNotFoundError", "PermissionError"}, found
     assert set(found["ls"].split(",")) <= {"", ".venv"}, found["ls"]
-    # reference is the worker kit's blocker (an ImportError saying why); graders.engine is simply absent
+    # reference is the worker kit's blocker (an ImportError saying why); graders.engine.judging is simply absent
     assert (found["imp_ref"], found["imp_eng"]) == ("ImportError", "ModuleNotFoundError"), found
     assert found["secret"] == "False"
     assert len(found["pids"].split(",")) <= 4, found["pids"]  # bubblewrap's init, the worker, its child

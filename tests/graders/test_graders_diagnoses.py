@@ -1,6 +1,6 @@
 """Does the feedback name what students actually get wrong, and never tell a false story?
 
-Fast, engine-level (graders/checks.py in this process, no nbgrader): tests/graders/test_graders_checks.py runs every planted
+Fast, engine-level (graders/student/checks.py in this process, no nbgrader): tests/graders/test_graders_checks.py runs every planted
 file of tests/graders/submissions/ at both levels and requires its diagnosis; tests/course/test_assignment_pipeline.py runs
 them through the real `nbgrader autograde`. Here: the catalogue's size per task, correct code made slightly wrong
 in a way no catalogue entry describes (never given a story), and upstream blame (a task that fails only because the
@@ -14,10 +14,12 @@ import pytest
 import torch
 
 from bench.bench_fairness import variants
-from graders import engine, worker
-from graders.checks import run_check
-from graders.diagnoses import DIAGNOSES
-from graders.tasks import ASSIGNMENTS, tasks_of
+from graders.engine import judging as engine
+from graders.engine import wire
+from graders.sandbox import worker
+from graders.student.checks import run_check
+from graders.engine.diagnoses import DIAGNOSES
+from graders.engine.tasks import ASSIGNMENTS, tasks_of
 from planted import HELDOUT, load, planted
 
 AT_LEAST = {"ddpm_core": 12, "ddpm_beyond": 8}  # known mistakes per task, each with a planted file
@@ -161,7 +163,7 @@ def test_recorder_passes_results_through_and_restores_the_namespace():
          "    return x_t.sum()\n", namespace)
     original = namespace["q_sample"]
     x0, t, alpha_bar = torch.ones(3, 2), torch.tensor([0, 1, 2]), torch.tensor([0.9, 0.5, 0.1], dtype=torch.float64)
-    args = [{"tensor": worker.encode_tensor(a)} for a in (x0, t, x0, alpha_bar)]
+    args = [{"tensor": wire.encode_tensor(a)} for a in (x0, t, x0, alpha_bar)]
     reply = worker.call(namespace["eps_loss"], [{"number": 0}, *args], 1.0, ["q_sample"])
     log = reply["upstream_calls"]
     assert namespace["q_sample"] is original and not log["cut"] and len(log["calls"]) == 1
@@ -169,7 +171,7 @@ def test_recorder_passes_results_through_and_restores_the_namespace():
     assert list(call["args"]) == ["x0", "t", "noise", "alpha_bar"]
     assert sum(call["output"]["tensor"]["data"]) == pytest.approx(reply["output"]["tensor"]["data"][0])
     big = torch.ones(60, 100)
-    args = [{"tensor": worker.encode_tensor(a)} for a in (big, torch.zeros(60, dtype=torch.long), big, alpha_bar)]
+    args = [{"tensor": wire.encode_tensor(a)} for a in (big, torch.zeros(60, dtype=torch.long), big, alpha_bar)]
     reply = worker.call(namespace["eps_loss"], [{"number": 0}, *args], 1.0, ["q_sample"])
     assert reply["kind"] == "error" and namespace["q_sample"] is original
     assert reply["upstream_calls"] == {"calls": [], "cut": True}
@@ -183,7 +185,7 @@ def test_a_forged_call_log_changes_no_grade_and_breaks_nothing():
                   "    return ((noise - model(q_sample(x0, t, noise, alpha_bar), t)) ** 2).mean()\n", "eps_loss")
     replies = [worker.call(fn, args, 1.0, ["q_sample"]) for args in plan.wire]
     for reply in replies:
-        reply["upstream_calls"]["calls"][0]["output"] = {"tensor": worker.encode_tensor(torch.ones(7))}
+        reply["upstream_calls"]["calls"][0]["output"] = {"tensor": wire.encode_tensor(torch.ones(7))}
     result = engine.judge(plan, replies)
     assert not result.passed and result.status == "wrong" and result.diagnosis != "calls_wrong_q_sample"
 

@@ -1,6 +1,6 @@
 """Is engine.judge a trust boundary: does it pass a check only on right numbers, whatever the replies claim?
 
-judge() reads what a student's process sent (graders/worker.py) as untrusted plain data. These tests forge and
+judge() reads what a student's process sent (graders/sandbox/worker.py) as untrusted plain data. These tests forge and
 garble replies directly, with no worker: every reply of the wrong form, every wrong number and every cut-short run
 must fail with a message, and a reply built from the reference's own answers must pass (so the tests can pass).
 
@@ -20,10 +20,10 @@ import torch
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from graders import engine, notebook
-from graders.results import CheckResult
-from graders.tasks import tasks_of
-from graders.worker import encode_tensor, encode_value
+from graders.engine import judging as engine, notebook
+from graders.engine.results import CheckResult
+from graders.engine.tasks import tasks_of
+from graders.engine.wire import encode_tensor, encode_value
 
 TASKS = tasks_of("ddpm_core")
 BEYOND = tasks_of("ddpm_beyond")

@@ -5,7 +5,7 @@ NumPy in the middle, coefficients cast early or late, and ports of well-known pu
 pytorch's `extract`, improved-diffusion's posterior coefficients, diffusers' DDPMScheduler.step) computing in the
 inputs' dtype. All must pass the full (hidden) check, with no point off: each returns a tensor in its inputs' dtype
 and leaves its inputs alone, so none makes a contract slip. PRECISION_SLIPS holds the same ports as published, with
-float32 coefficients whatever the inputs' dtype: right to float32 only, one point off (graders/engine.py) where that
+float32 coefficients whatever the inputs' dtype: right to float32 only, one point off (graders/engine/judging.py) where that
 shows past float64's tolerance — in the sampler, not in q_sample, posterior_mean or eps_loss, whose float32 rounding
 stays under 1e-7·(1 + |truth|).
 bench/bench_fairness.py and tests/graders/test_graders_fairness_seeds.py run both at many course seeds.
@@ -17,8 +17,8 @@ import pytest
 import torch
 import torch.nn.functional as F
 
-from graders.checks import check_eps_loss, check_posterior_mean, check_q_sample, check_sample_loop
-from graders.results import CheckResult
+from graders.student.checks import check_eps_loss, check_posterior_mean, check_q_sample, check_sample_loop
+from graders.engine.results import CheckResult
 
 
 VARIANTS: dict[str, list] = {}  # task -> its correct variants, each section below adding its own

@@ -5,7 +5,7 @@ vectorised, float64 inside, Python floats per step, an int t for the model, the 
 coefficients, a decoder called per example, and ports of well-known public code (improved-diffusion's normal_kl and
 ddim_sample, diffusers' DDIMScheduler.step, Song et al.'s generalized_steps) computing in the inputs' dtype. None
 clamps under a square root. Each returns a tensor in its inputs' dtype and leaves its inputs alone. PRECISION_SLIPS
-holds those ports as published, with float32 coefficients: right to float32 only, one point off (graders/engine.py)
+holds those ports as published, with float32 coefficients: right to float32 only, one point off (graders/engine/judging.py)
 where that shows past float64's tolerance.
 """
 from __future__ import annotations
@@ -15,8 +15,8 @@ import pytest
 import torch
 from torch.distributions import Normal, kl_divergence
 
-from graders.checks import check_ddim_sample, check_ddim_step, check_kl_term, check_sample_latent
-from graders.results import CheckResult
+from graders.student.checks import check_ddim_sample, check_ddim_step, check_kl_term, check_sample_latent
+from graders.engine.results import CheckResult
 
 
 VARIANTS: dict[str, list] = {}  # task -> its correct variants, each section below adding its own

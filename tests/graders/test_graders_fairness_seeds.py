@@ -1,7 +1,7 @@
 """Does the grade stay the same whatever seed the course drew: full marks for every correct submission, exactly the
 stated cost for a slip or a degenerate case, and a failure for a wrong formula?
 
-A course grades with cases drawn from its own secret seed (graders/hidden_seed.py). bench/bench_fairness.py grades the
+A course grades with cases drawn from its own secret seed (graders/nbgrader/hidden_seed.py). bench/bench_fairness.py grades the
 instructor's solutions and every variant of tests/test_graders_fairness*.py at 500 seeds; this runs the same at a
 few dozen, among them the seeds whose float32 cases once gave a correct ddim_step NaN (η = 1, t = T − 1, cosine).
 """
@@ -15,11 +15,11 @@ import torch
 
 import test_graders_fairness as core
 import test_graders_fairness_beyond as beyond
-from graders import engine
-from graders.cases import PUBLIC_SEED
-from graders.checks import run_check, run_plan
-from graders.notebook import solution_cells
-from graders.tasks import ASSIGNMENTS, assignment_of
+from graders.engine import judging as engine
+from graders.engine.cases import PUBLIC_SEED
+from graders.student.checks import run_check, run_plan
+from graders.engine.notebook import solution_cells
+from graders.engine.tasks import ASSIGNMENTS, assignment_of
 
 ROOT = Path(__file__).resolve().parents[2]
 # Seeds whose float32 cases with η = 1 gave a correct ddim_step NaN: the instructor's and the ports of Song et al.'s

@@ -1,4 +1,4 @@
-"""Can a graded function reach a library that already does the task, by any route? (graders/runner.py FORBIDDEN)
+"""Can a graded function reach a library that already does the task, by any route? (graders/sandbox/runner.py FORBIDDEN)
 
 The integrity rule once read only the graded function's own code: diffusers imported in a helper it calls, or under
 a decorator, earned 15 of 20 points. The grading worker's sandbox now hides the forbidden packages wherever the
@@ -14,10 +14,11 @@ import importlib.util
 import nbformat
 import pytest
 
-from graders import confine, engine, notebook, runner
-from graders.confine import BASE_UID
-from graders.sandbox_users import USERS_PER_POOL
-from graders.tasks import tasks_of
+from graders.engine import judging as engine, notebook
+from graders.sandbox import confine, runner
+from graders.sandbox.confine import BASE_UID
+from graders.sandbox.users import USERS_PER_POOL
+from graders.engine.tasks import tasks_of
 
 from course import ROOT
 

@@ -7,7 +7,7 @@ from concurrent.futures import ProcessPoolExecutor
 
 import pytest
 
-from graders.hidden_seed import course_seed
+from graders.nbgrader.hidden_seed import course_seed
 
 
 def test_graders_starting_at_once_share_one_seed(tmp_path):

@@ -13,11 +13,12 @@ import time
 
 import pytest
 
-from graders import confine, engine, runner
-from graders.confine import BASE_UID
-from graders.faults import GradingFault
-from graders.sandbox_users import USERS_PER_POOL
-from graders.tasks import tasks_of
+from graders.engine import judging as engine
+from graders.sandbox import confine, runner
+from graders.sandbox.confine import BASE_UID
+from graders.engine.faults import GradingFault
+from graders.sandbox.users import USERS_PER_POOL
+from graders.engine.tasks import tasks_of
 
 pytestmark = pytest.mark.skipif(confine.isolation_problem() is not None or os.geteuid() != 0,
                                 reason="needs bubblewrap and root (a sandbox user of its own)")

@@ -9,8 +9,8 @@ import time
 
 import pytest
 
-from graders import confine, sandbox_group
-from graders.confine import BASE_UID
+from graders.sandbox import cgroup as sandbox_group, confine
+from graders.sandbox.confine import BASE_UID
 
 needs_groups = pytest.mark.skipif(sandbox_group.roots() is None,
                                   reason="no control group can be made here (needs root, cgroup v1 or delegated v2)")

@@ -10,11 +10,11 @@ from pathlib import Path
 
 import pytest
 
-from graders.confine import isolation_problem
-from graders.sandbox_users import POOLS, USERS_PER_POOL, lease
+from graders.sandbox.confine import isolation_problem
+from graders.sandbox.users import POOLS, USERS_PER_POOL, lease
 
 ROOT = Path(__file__).resolve().parents[2]
-HOLD = ("import sys, time; sys.path.insert(0, sys.argv[1]); from graders.sandbox_users import lease\n"
+HOLD = ("import sys, time; sys.path.insert(0, sys.argv[1]); from graders.sandbox.users import lease\n"
         "with lease('worker') as uid:\n    print(uid, flush=True); time.sleep(60)\n")
 
 

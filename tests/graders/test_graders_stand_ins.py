@@ -1,6 +1,6 @@
 """Are the stand-in networks the worker hands a student the same functions the grader's truth is computed with?
 
-graders/stand_ins.py cannot import `reference` (the confined worker has no copy of it), so GaussianEps repeats
+graders/engine/stand_ins.py cannot import `reference` (the confined worker has no copy of it), so GaussianEps repeats
 reference.GaussianOptimalEps from a plain ᾱ table; these tests hold the two together, and check that the model a
 worker builds from a task's plain-data inputs is the one behind that task's expected answer.
 """
@@ -10,9 +10,9 @@ import pytest
 import torch
 
 import reference
-from graders import engine
-from graders.stand_ins import GaussianEps, SpyModel, model_from_spec, toy_eps
-from graders.tasks import ddpm_core, tasks_of
+from graders.engine import judging as engine
+from graders.engine.stand_ins import GaussianEps, SpyModel, model_from_spec, toy_eps
+from graders.engine.tasks import ddpm_core, tasks_of
 
 TASKS = tasks_of("ddpm_core")
 

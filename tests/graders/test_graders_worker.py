@@ -1,4 +1,4 @@
-"""Does the worker (graders/worker.py) turn whatever a student's function does into plain outcomes, and read back
+"""Does the worker (graders/sandbox/worker.py) turn whatever a student's function does into plain outcomes, and read back
 only well-formed tensors?
 
 The worker runs inside the confinement at grading time and in the student's own kernel for the sanity cells; these
@@ -19,8 +19,10 @@ import pytest
 import torch
 
 import reference
-from graders import worker
-from graders.worker import call, decode_tensor, encode_tensor, encode_value, guarded, load, static_touches
+from graders.engine import wire
+from graders.sandbox import worker
+from graders.engine.wire import decode_tensor, encode_tensor, encode_value
+from graders.sandbox.worker import call, guarded, load, static_touches
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -135,20 +137,20 @@ def test_static_scan_finds_imports_names_and_paths():
     code, while an ordinary function (or a sentence that mentions 'reference') is clean?"""
     namespace = {"extract": reference.extract, "torch": torch}
     source = (
-        "def a():\n    import graders.engine\n\n"
+        "def a():\n    import graders.engine.judging\n\n"
         "def b(x):\n    return extract(x)\n\n"
         "def c(x):\n    return torch.zeros_like(x)\n\n"
         "def d():\n    return __import__('importlib').import_module('refer' + 'ence')\n\n"
-        "def e():\n    return open('/work/graders/engine.py').read()\n\n"
+        "def e():\n    return open('/work/graders/engine/judging.py').read()\n\n"
         "def f():\n    return 'see the reference implementation'\n\n"
         "def g():\n    def inner():\n        import reference.diffusion\n    return inner\n"
     )
     exec(source, namespace)
-    assert static_touches(namespace["a"]) == ["import graders.engine"]
+    assert static_touches(namespace["a"]) == ["import graders.engine.judging"]
     assert static_touches(namespace["b"]) == ["extract (from reference.timesteps)"]
     assert static_touches(namespace["c"]) == []
     assert static_touches(namespace["d"]) == ["'reference'"]  # the compiler folds 'refer' + 'ence'
-    assert static_touches(namespace["e"]) == ["'/work/graders/engine.py'"]
+    assert static_touches(namespace["e"]) == ["'/work/graders/engine/judging.py'"]
     assert static_touches(namespace["f"]) == []
     assert static_touches(namespace["g"]) == ["import reference.diffusion"]
     assert static_touches(len) == [] and static_touches(object()) == []
@@ -225,8 +227,8 @@ def test_encode_value_names_what_came_back():
     assert encode_value([1.0]) == {"other": "list"}
     meta = encode_value(torch.zeros(2, device="meta"))["tensor"]
     assert meta["device"] == "meta" and meta["data"] is None
-    big = encode_tensor(torch.zeros(worker.MAX_ELEMENTS + 1))
-    assert big["data"] is None and big["shape"] == [worker.MAX_ELEMENTS + 1]
+    big = encode_tensor(torch.zeros(wire.MAX_ELEMENTS + 1))
+    assert big["data"] is None and big["shape"] == [wire.MAX_ELEMENTS + 1]
 
 
 # ---- a call as the grader asks for it ---------------------------------------------------------------------------
@@ -300,7 +302,7 @@ def test_worker_process_keeps_its_protocol_channel_clean():
            "units": [{"task": "q_sample", "level": "sanity", "function": "q_sample",
                       "calls": [_args(torch.ones(2))], "call_time_limit": 5, "unit_time_limit": 20}]}
     env = {"PATH": os.environ.get("PATH", ""), "PYTHONPATH": str(ROOT), "OMP_NUM_THREADS": "1"}
-    proc = subprocess.run([sys.executable, "-m", "graders.worker"], input=json.dumps(job), capture_output=True,
+    proc = subprocess.run([sys.executable, "-m", "graders.sandbox.worker"], input=json.dumps(job), capture_output=True,
                           text=True, env=env, cwd="/tmp", timeout=120)
     assert proc.returncode == 0 and proc.stderr == ""
     messages = [json.loads(line) for line in proc.stdout.splitlines()]

@@ -4,7 +4,7 @@
   marks (their sandboxes once shared uids, and one grading's clean-up killed the other's);
 - a sandbox killed from outside, again and again, leaves its student *not graded*, with the reason, no score in
   the gradebook and a non-zero exit — never 0 points;
-- an instructor's solution that does not get full marks (the canary) stops nbgrader autograde, graders.autograde and
+- an instructor's solution that does not get full marks (the canary) stops nbgrader autograde, graders.batch.autograde and
   the TA tool before any grade is written;
 - a kernel that dies mid-notebook leaves the cause in the log and a note in the student's notebook.
 """
@@ -23,9 +23,9 @@ import nbformat
 import pytest
 from nbgrader.api import Gradebook, MissingEntry
 
-from graders.confine import isolation_problem
-from graders.nbgrader_cli import run_nbgrader
-from graders.faults import NOT_GRADED
+from graders.sandbox.confine import isolation_problem
+from graders.nbgrader.cli import run_nbgrader
+from graders.engine.faults import NOT_GRADED
 
 from course import ASSIGNMENT, TOTAL, cell_scores, new_course, write_submission
 
@@ -101,7 +101,7 @@ def _kill_workers_after_the_first(grader: subprocess.Popen, killed: list[int]) -
                 argv = open(f"/proc/{pid}/cmdline", "rb").read().split(b"\0")
             except OSError:
                 continue
-            if pid in seen or not any(a.endswith(b"bwrap") for a in argv) or b"graders.worker" not in argv:
+            if pid in seen or not any(a.endswith(b"bwrap") for a in argv) or b"graders.sandbox.worker" not in argv:
                 continue
             seen.add(pid)
             if len(seen) > 1:
@@ -138,7 +138,7 @@ def test_a_sandbox_killed_from_outside_leaves_its_student_not_graded(tmp_path):
 
 
 def test_a_broken_canary_stops_every_front_end_before_any_grade(tmp_path):
-    """With the instructor's q_sample made wrong in source/, do nbgrader autograde, graders.autograde and the TA
+    """With the instructor's q_sample made wrong in source/, do nbgrader autograde, graders.batch.autograde and the TA
     tool each exit non-zero naming the canary, with no student's score written?"""
     course = _course(tmp_path / "course", ["dave", "erin"])
     source = course / "source" / ASSIGNMENT / f"{ASSIGNMENT}.ipynb"
@@ -155,7 +155,7 @@ def test_a_broken_canary_stops_every_front_end_before_any_grade(tmp_path):
     assert "did not get full marks" in (course / NOT_GRADED / "dave" / f"{ASSIGNMENT}.txt").read_text()
 
     env = {**os.environ, "PYTHONPATH": str(ROOT)}
-    batch = subprocess.run([sys.executable, "-m", "graders.autograde", ASSIGNMENT, "--course", str(course),
+    batch = subprocess.run([sys.executable, "-m", "graders.batch.autograde", ASSIGNMENT, "--course", str(course),
                             "--workers", "1", "--no-progress"], env=env, capture_output=True, text=True, timeout=600)
     assert batch.returncode == 1 and "nobody graded" in batch.stderr and "canary" in batch.stderr, batch.stderr
     assert _submission(course, "dave") is None

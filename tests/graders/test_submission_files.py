@@ -1,4 +1,4 @@
-"""Can a submission carry course files back to its student through nbgrader's copies? (graders/submission_files.py)
+"""Can a submission carry course files back to its student through nbgrader's copies? (graders/nbgrader/submission_files.py)
 
 nbgrader copies what is handed in beside the notebook into autograded/ and, from there, feedback/, following links:
 links to the course's hidden seed, gradebook and config once landed, whole, in the student's feedback folder.
@@ -9,9 +9,9 @@ import os
 
 import pytest
 
-from graders.confine import isolation_problem
-from graders.hidden_seed import course_seed
-from graders.submission_files import MAX_FILE_MIB, REFUSED, unsafe_files
+from graders.sandbox.confine import isolation_problem
+from graders.nbgrader.hidden_seed import course_seed
+from graders.nbgrader.submission_files import MAX_FILE_MIB, REFUSED, unsafe_files
 
 from course import ASSIGNMENT, TOTAL, cell_scores, new_course, run_nbgrader, write_submission
 

@@ -2,7 +2,7 @@
 
     course = synthetic_course(300)   # course.runs, course.names, course.outcome[(student, assignment, task)]
 
-The report reads only StudentRuns (graders/results.py), so a 300-student class costs a second here instead of hours
+The report reads only StudentRuns (graders/engine/results.py), so a 300-student class costs a second here instead of hours
 of grading. Each task's outcome is drawn with OUTCOMES' weights; `outcome` keeps what was drawn, so that tests can
 work out every total, count and filter from the draw itself rather than from the report's own code. One student's
 name and one message carry markup, which the page must show as text.
@@ -12,9 +12,9 @@ from __future__ import annotations
 import random
 from dataclasses import dataclass, field
 
-from graders.diagnoses import WRONG
-from graders.results import CheckResult, StudentRun
-from graders.tasks import tasks_of
+from graders.engine.diagnoses import WRONG
+from graders.engine.results import CheckResult, StudentRun
+from graders.engine.tasks import tasks_of
 
 ASSIGNMENTS = ("ddpm_core", "ddpm_beyond")
 # outcome -> weight; "diagnosed" is a wrong formula with a known mistake, "slip" a pass that costs a point

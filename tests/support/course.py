@@ -21,8 +21,8 @@ from pathlib import Path
 
 import nbformat
 
-from graders.nbgrader_cli import run_nbgrader
-from graders.tasks import tasks_of
+from graders.nbgrader.cli import run_nbgrader
+from graders.engine.tasks import tasks_of
 
 ROOT = Path(__file__).resolve().parents[2]
 ASSIGNMENT = "ddpm_core"  # the default of every function below
@@ -127,7 +127,7 @@ def cell_scores(course: Path, student: str, assignment: str = ASSIGNMENT) -> dic
 
 def exported_scores(course: Path) -> dict[str, tuple[float | None, float]]:
     """student -> (raw_score, max_score), as `nbgrader export` wrote them to the course's grades.csv; raw_score is
-    None where the export left it empty (a student not graded, graders/export/)."""
+    None where the export left it empty (a student not graded, graders/nbgrader/export/)."""
     with open(course / "grades.csv") as f:
         return {row["student_id"]: (float(row["raw_score"]) if row["raw_score"] else None, float(row["max_score"]))
                 for row in csv.DictReader(f)}

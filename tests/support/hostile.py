@@ -4,7 +4,7 @@ tests/course/test_assignment_hostile.py (ddpm_core) and tests/course/test_assign
 class of hostile notebooks, beside honest classmates, to the real graders, once each:
 
     template = make_template(tmp_path_factory, assignment)    # a copy of the lab holding a generated course
-    graded = grade_class(template, tmp_path_factory, ATTACKS)  # `python -m graders.autograde`: nbgrader's autograde
+    graded = grade_class(template, tmp_path_factory, ATTACKS)  # `python -m graders.batch.autograde`: nbgrader's autograde
     ta_run = run_ta_tool(graded, tmp_path_factory)             # `python -m graders.compare` on the same submitted/
 
 The class: "honest" (the instructor's solutions: full marks), "blank" (the untouched release: 0), two honest victims
@@ -14,7 +14,7 @@ ploy into one assignment's notebook: the function it attacks (in that assignment
 the right shape), the instructor's solutions everywhere else. An attacker must score exactly what its honest tasks
 earn: 0 for the tasks it attacks and for those whose instructor's solution calls one of them, full marks elsewhere.
 The few ploys that kill or pre-empt their own grading worker while it loads the notebook (`loses_all`) cost the whole
-notebook instead (graders/runner.py: "a worker that dies, stalls or misbehaves while loading the notebook costs every
+notebook instead (graders/sandbox/runner.py: "a worker that dies, stalls or misbehaves while loading the notebook costs every
 remaining check").
 
 Attackers sort before everyone else, so they are graded first: the victims' notebooks are graded after the attacks
@@ -50,12 +50,13 @@ import nbformat
 import pytest
 
 from course import ASSIGNMENT, ROOT, cell_scores, new_course, solution_sources, write_submission
-from graders import engine, notebook, worker
-from graders.checks import run_check
-from graders.cases import PUBLIC_SEED
-from graders.confine import BASE_UID, isolation_problem
-from graders.sandbox_users import USERS_PER_POOL
-from graders.tasks import tasks_of
+from graders.engine import judging as engine, notebook
+from graders.sandbox import worker
+from graders.student.checks import run_check
+from graders.engine.cases import PUBLIC_SEED
+from graders.sandbox.confine import BASE_UID, isolation_problem
+from graders.sandbox.users import USERS_PER_POOL
+from graders.engine.tasks import tasks_of
 
 # Faster limits for hostile kernels: a stuck cell is given up after 10 s, a stuck kernel killed after 60 s.
 FAST_CONFIG = "c.Execute.timeout = 10\nc.ConfinedKernelManager.wall_s = 60"
@@ -220,19 +221,19 @@ import torch
 
 class _Rewire:
     # a class body runs when the cell does: rewire the lab's checks and judge to pass everything
-    import graders.checks
-    import graders.engine
-    import graders.results
-    graders.results.CheckResult.raise_if_failed = lambda self: None
-    graders.engine._compare = lambda spec, o, truth: None
-    graders.engine.judge = lambda plan, replies, *a, **k: graders.results.CheckResult(
+    import graders.student.checks
+    import graders.engine.judging
+    import graders.engine.results
+    graders.engine.results.CheckResult.raise_if_failed = lambda self: None
+    graders.engine.judging._compare = lambda spec, o, truth: None
+    graders.engine.judging.judge = lambda plan, replies, *a, **k: graders.engine.results.CheckResult(
         plan.spec.name, plan.level, True, "passed", "passed")
 
 
 def _rewire():
     """The same from inside a graded call, wherever the lab's modules are; returns the lab's reference/."""
     lab = "".join(("grad", "ers"))  # spelt so that no static look for the package's name finds it
-    results, engine, worker = (sys.modules.get(f"{lab}.{m}") for m in ("results", "engine", "worker"))
+    results, engine, worker = (sys.modules.get(f"{lab}.{m}") for m in ("engine.results", "engine.judging", "sandbox.worker"))
     if results is not None:
         results.CheckResult.raise_if_failed = lambda self: None
     if engine is not None:
@@ -283,12 +284,12 @@ _REAL_FLOAT, _REAL_SUB = builtins.float, torch.Tensor.__sub__
 
 
 def _grader_asks(depth):
-    """Is the caller the lab's judge (graders.engine, graders.checks), not the worker or the student?"""
+    """Is the caller the lab's judge (graders.engine.judging, graders.student.checks), not the worker or the student?"""
     try:
         caller = sys._getframe(depth).f_globals.get("__name__", "")
     except ValueError:
         return False
-    return caller in {"".join(("grad", "ers", m)) for m in (".engine", ".checks", ".cases")}
+    return caller in {"".join(("grad", "ers", m)) for m in (".engine.judging", ".student.checks", ".engine.cases")}
 
 
 class _FloatType(type):
@@ -382,7 +383,7 @@ def _write(path, text):
 def _vandalise():
     attempts = [
         # the lab's grader and reference (appended, not truncated: the repository stays usable should this pass)
-        (_append, f"{ROOT}/graders/checks.py", MARK), (_append, f"{ROOT}/graders/engine.py", MARK),
+        (_append, f"{ROOT}/graders/student/checks.py", MARK), (_append, f"{ROOT}/graders/engine/judging.py", MARK),
         (_write, f"{ROOT}/graders/HOSTILE_{ME.replace('-', '_')}.py", MARK),
         (_append, f"{ROOT}/reference/diffusion.py", MARK),
         # the course: its config is code that every nbgrader command runs
@@ -394,7 +395,7 @@ def _vandalise():
         (_write, f"{COURSE}/HOSTILE-{ME}", "escaped"),
         (_write, os.path.join(os.getcwd(), f"HOSTILE-{ME}-cwd"), "escaped"),
     ]
-    worker = sys.modules.get("".join(("grad", "ers.worker")))  # the grading worker's own code, shared by every student
+    worker = sys.modules.get("".join(("grad", "ers.sandbox.worker")))  # the grading worker's own code, shared by every student
     if worker is not None:
         attempts.append((_append, worker.__file__, MARK))
     for action, path, text in attempts:
@@ -677,10 +678,10 @@ ESCAPE = '''import os
 open("%COURSE%/HOSTILE-%STUDENT%-launcher", "w").write(f"ran unconfined as uid {os.getuid()}")
 raise SystemExit(1)
 '''
-SHADOW_LAUNCHER = Ploy("16-shadow-launcher", "hands in graders/__init__.py and graders/kernel.py beside the notebook, "
-                       "for `python -m graders.kernel` (the unconfined kernel launcher) to import from the notebook's "
+SHADOW_LAUNCHER = Ploy("16-shadow-launcher", "hands in graders/__init__.py and graders/sandbox/kernel.py beside the notebook, "
+                       "for `python -m graders.sandbox.kernel` (the unconfined kernel launcher) to import from the notebook's "
                        "folder", "import torch\n",
-                       files=(("graders/__init__.py", ESCAPE), ("graders/kernel.py", ESCAPE)))
+                       files=(("graders/__init__.py", ESCAPE), ("graders/sandbox/kernel.py", ESCAPE)))
 
 COURSE_LINKS = (("seed.txt", "%COURSE%/hidden_seed.txt"),
                 ("source.json", "%COURSE%/source/%ASSIGNMENT%/%ASSIGNMENT%.ipynb"),
@@ -755,7 +756,7 @@ def tamper_test_cells(course: Path, student: str, task: str, assignment: str = A
 
 # ---- what must not change ------------------------------------------------------------------------------------------
 
-# What grading itself writes in the course folder: nbgrader's output, and what graders/submission_files.py sets aside.
+# What grading itself writes in the course folder: nbgrader's output, and what graders/nbgrader/submission_files.py sets aside.
 GRADING_WRITES = ("autograded", "feedback", "refused", "gradebook.db", "gradebook.db-journal", "gradebook.db-wal",
                   "gradebook.db-shm", "grades.csv", ".nbgrader.log")
 
@@ -783,7 +784,7 @@ def _fingerprint(path: Path) -> str:
 
 
 def changed(course: Path, before: dict[str, str], after: dict[str, str]) -> list[str]:
-    """The paths whose fingerprint differs, but for what graders/submission_files.py moved out of a submission into
+    """The paths whose fingerprint differs, but for what graders/nbgrader/submission_files.py moved out of a submission into
     refused/ unchanged (a link, a hard link), which is grading's own doing."""
     def set_aside(key: str) -> bool:
         rel = Path(key).relative_to(course)
@@ -838,7 +839,7 @@ def markers(*folders: Path) -> list[str]:
 
 
 def worker_kits(lab: Path) -> list[Path]:
-    """The grading worker's kits (graders/runner.py) that graders made in the lab's TMPDIR: every student's worker
+    """The grading worker's kits (graders/sandbox/runner.py) that graders made in the lab's TMPDIR: every student's worker
     reads them."""
     return list((lab / "tmp").glob("ddpm-worker-kit-*"))
 
@@ -956,7 +957,7 @@ def copy_lab(template, folder: Path) -> Path:
 def grade_class(template, tmp_path_factory, attacks: list[Attack], assignment: str = ASSIGNMENT,
                 workers: int = 2) -> Graded:
     """The class (honest, blank, the victims, one attacker per attack) in a copy of the template, graded by one
-    `python -m graders.autograde` on `workers` Dask workers, with what must not change recorded around it."""
+    `python -m graders.batch.autograde` on `workers` Dask workers, with what must not change recorded around it."""
     _, release, solutions = template
     lab = copy_lab(template, tmp_path_factory.mktemp("hostile") / "lab")
     course = lab / "assignments"
@@ -975,7 +976,7 @@ def grade_class(template, tmp_path_factory, attacks: list[Attack], assignment: s
     before = snapshot(lab)
     started = time.time()
     start = time.perf_counter()
-    proc, peak = run_measured([sys.executable, "-m", "graders.autograde", assignment, "--course", str(course),
+    proc, peak = run_measured([sys.executable, "-m", "graders.batch.autograde", assignment, "--course", str(course),
                                "--workers", str(workers), "--no-progress"], timeout=1200, cwd=lab,
                               env=grading_env(lab))
     seconds = time.perf_counter() - start
@@ -1155,7 +1156,7 @@ def test_secret_seed_never_reaches_a_student(graded):
 @confined
 def test_course_files_behind_a_link_stay_private(graded):
     """Does a link to the source notebook, handed in beside the notebook, keep its hidden tests from the feedback?
-    graders/submission_files.py sets links aside before nbgrader copies anything, and the kernel never sees the
+    graders/nbgrader/submission_files.py sets links aside before nbgrader copies anything, and the kernel never sees the
     submission's folder."""
     assert "BEGIN HIDDEN TESTS" not in cell_outputs(graded.course, graded.of(LINKS).student, graded.assignment)
 
