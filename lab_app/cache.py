@@ -18,8 +18,9 @@ import torch
 
 import reference
 from reference import checkpoints, data
-from reference import evaluate as quality, latent
-from reference import network
+from reference import evaluate as quality
+from reference.families import latent
+from reference.nets import network
 
 from lab_app.compute import BoundRequest, ComputeService, SampleRequest, Ticket, jobs
 from lab_app.training_run import TrainingSlots
@@ -77,7 +78,7 @@ def digits_split() -> data.DigitsSplit:
 
 def _q_sample(x0: torch.Tensor, spec: ScheduleSpec, t: int, seed: int) -> np.ndarray:
     noise = torch.randn(x0.shape, generator=torch.Generator().manual_seed(seed))
-    return reference.q_sample(x0, t, build_schedule(spec).to(dtype=torch.float32), noise).numpy()
+    return reference.q_sample(x0, t, noise, build_schedule(spec).alpha_bar).numpy()
 
 
 @st.cache_data(max_entries=128, show_spinner=False)
@@ -229,7 +230,7 @@ def forward_at(spec: ScheduleSpec, name: str, n: int, seed: int, t: int) -> dict
         if t_chain == t:
             break
     noise = torch.randn(x0.shape, generator=_chain_generator(seed + 1), device=x0.device)
-    jump = reference.q_sample(x0, t, s, noise)
+    jump = reference.q_sample(x0, t, noise, s.alpha_bar)
     data_moments, chain_moments, jump_moments = (reference.moments(x) for x in (x0, chain, jump))
     exact_mean, exact_variance = reference.marginal_moments(data_moments.mean.cpu(), data_moments.variance.cpu(), s)
     gap_mean, gap_variance = reference.moments_gap(chain_moments, jump_moments)
@@ -254,7 +255,7 @@ def forward_digit(spec: ScheduleSpec, index: int, seed: int, ts: tuple[int, ...]
         if t == max(ts):
             break
     generator = _chain_generator(seed + 1)
-    jump = [reference.q_sample(x0, t, s, torch.randn(x0.shape, generator=generator, device=x0.device))[0, 0]
+    jump = [reference.q_sample(x0, t, torch.randn(x0.shape, generator=generator, device=x0.device), s.alpha_bar)[0, 0]
             for t in ts]
     return {"x0": x0[0, 0].cpu().numpy(), "chain": np.stack([chain[t] for t in ts]),
             "jump": torch.stack(jump).cpu().numpy()}
@@ -277,7 +278,7 @@ def posterior_curves(spec: ScheduleSpec) -> dict[str, np.ndarray]:
 def draw_x_t(spec: ScheduleSpec, x0: float, t: int, seed: int) -> float:
     """One draw x_t ~ q(x_t | x_0) (eq. 4) for a 1-D x0 at code t."""
     noise = torch.randn((1, 1), generator=torch.Generator().manual_seed(seed), dtype=torch.float64)
-    return float(reference.q_sample(torch.tensor([[x0]], dtype=torch.float64), t, build_schedule(spec), noise))
+    return float(reference.q_sample(torch.tensor([[x0]], dtype=torch.float64), t, noise, build_schedule(spec).alpha_bar))
 
 
 @st.cache_data(max_entries=128, show_spinner=False)
@@ -378,12 +379,12 @@ def latent_grid(source: str, latent_dim: int, sampler: str, steps: int, n: int, 
 
 @st.cache_data(max_entries=8, show_spinner=False)
 def network_blocks(name: str) -> dict:
-    """`reference.network.describe_unet` of a shipped U-Net: its blocks in forward order (dicts of the Block fields,
+    """`reference.nets.network.describe_unet` of a shipped U-Net: its blocks in forward order (dicts of the Block fields,
     with `attention`), and `count_parameters` of the whole model."""
     ckpt = checkpoint(name)
     blocks = network.describe_unet(ckpt.model, tuple(_held_out(name, 1).shape[1:]))
     return {"blocks": [{**vars(b), "attention": b.attention} for b in blocks],
-            "total": reference.models.count_parameters(ckpt.model)}
+            "total": reference.nets.models.count_parameters(ckpt.model)}
 
 
 @st.cache_data(max_entries=8, show_spinner=False)
@@ -396,7 +397,7 @@ def time_embedding(name: str) -> np.ndarray:
 @st.cache_data(max_entries=64, show_spinner=False)
 def network_inside(name: str, index: int, t: int, seed: int, k: int) -> dict:
     """Held-out digit `index` noised to code t by eq. 4 (ε drawn from `seed`) and one pass of the model, looked
-    inside by `reference.network.capture`: x0, x_t, ε, ε_θ and x̂0 (eq. 15), (H, W) each; L_simple's
+    inside by `reference.nets.network.capture`: x0, x_t, ε, ε_θ and x̂0 (eq. 15), (H, W) each; L_simple's
     ‖ε − ε_θ‖²/D (eq. 14) and ᾱ_t; every block's output (C, H, W) with its k strongest channels; every attention
     layer's weights (N, N)."""
     ckpt = checkpoint(name)
@@ -405,12 +406,12 @@ def network_inside(name: str, index: int, t: int, seed: int, k: int) -> dict:
     sched = ckpt.schedule.to(device)
     reference.check_t(t, x0, sched.T)
     eps = torch.randn(x0.shape, generator=torch.Generator().manual_seed(seed)).to(device)
-    x_t = reference.q_sample(x0, t, sched, eps)
+    x_t = reference.q_sample(x0, t, eps, sched.alpha_bar)
     t_batch = torch.full((1,), t, dtype=torch.long, device=device)
     inside = network.capture(ckpt.model, x_t, t_batch)
     x0_pred = reference.predict_x0_from_eps(x_t, t, inside.eps_pred, sched)
     with torch.no_grad():
-        loss = reference.eps_loss(ckpt.model, x0, t, sched, eps)
+        loss = reference.weighted_eps_loss(ckpt.model, x0, t, sched, eps)
     features = {b: f[0].cpu().numpy() for b, f in inside.features.items() if f.dim() == 4}
     return {"x0": x0[0, 0].cpu().numpy(), "x_t": x_t[0, 0].cpu().numpy(), "eps": eps[0, 0].cpu().numpy(),
             "eps_pred": inside.eps_pred[0, 0].cpu().numpy(), "x0_pred": x0_pred[0, 0].cpu().numpy(),

@@ -11,7 +11,7 @@ import torch
 
 import reference
 from lab_app import cache
-from reference import families
+from reference.families import comparison as families
 
 DIFFUSION_SAMPLERS = {"DDIM, 50 steps": ("DDIM", 50), "DDPM, 1000 steps": ("DDPM", 1000)}
 

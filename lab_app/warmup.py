@@ -26,7 +26,8 @@ from streamlit.logger import get_logger
 
 from lab_app import cache
 from lab_app.compute.host import lower_this_thread
-from reference import checkpoints, latent
+from reference import checkpoints
+from reference.families import latent
 
 log = get_logger(__name__)  # Streamlit's: its lines go to the server's log
 DEFAULT_SCHEDULES = (("linear", 1000, (), False), ("cosine", 1000, (("s", 0.008), ("max_beta", 0.999)), False))

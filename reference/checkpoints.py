@@ -19,8 +19,8 @@ from safetensors.torch import load_file, save_file
 from torch import nn
 
 from .device import default_device
-from .models import build_model, count_parameters
-from .schedules import Schedule
+from .nets.models import build_model, count_parameters
+from .diffusion.schedules import Schedule
 
 WEIGHTS_DIR = Path(__file__).resolve().parent / "weights"
 MANIFEST_KEYS = ("data", "schedule", "T", "model", "param_count", "steps", "seed", "command", "final_loss",

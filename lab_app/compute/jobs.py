@@ -19,7 +19,7 @@ import torch
 
 import reference
 from reference import checkpoints, data
-from reference.train import TOY_HELDOUT_SEED
+from reference.data import TOY_HELDOUT_SEED
 
 from .requests import BoundRequest, SampleRequest
 

@@ -4,9 +4,10 @@ import streamlit as st
 from lab_app import cache, figures, figures_latent
 from lab_app.progress import with_progress
 from lab_app.show_code import show_code
-from reference import latent, sample_ddim, sample_ddpm
+from reference import sample_ddim, sample_ddpm
+from reference.families import latent
 from reference.evaluate import digit_quality, sliced_wasserstein, support_precision
-from reference.vae import vae_loss
+from reference.families.vae import vae_loss
 
 SOURCES = {"prior": "VAE prior", "latent": "latent DDPM", "pixel": "pixel-space DDPM"}
 SAMPLERS = {"DDIM": "ddim", "DDPM": "ddpm"}

@@ -6,7 +6,7 @@ from lab_app import admission, cache, figures
 from lab_app.show_code import show_code
 from lab_app.widgets import read_schedule
 from reference.data import TOY_DATASETS
-from reference.schedules import BETA_BUILDERS
+from reference.diffusion.schedules import BETA_BUILDERS
 
 DEFAULT_KINDS = ("linear", "cosine", "quadratic")
 N_POINTS = 500  # 2-D points noised per schedule
