@@ -30,7 +30,8 @@ class Answer:
 
 
 X0_PRED = (reference.model_predictions, reference.predict_x0_from_eps)  # x̂0 from ε_θ (eq. 15)
-DDIM = (reference.sample_ddim, reference.ddim_steps, reference.ddim_reverse_step, reference.ddim_timesteps, *X0_PRED)
+DDIM = (reference.sample_ddim, reference.ddim_steps, reference.ddim_reverse_step, reference.ddim_timesteps,
+        *X0_PRED)
 
 EQ4 = r"x_t = \sqrt{\bar\alpha_t}\,x_0 + \sqrt{1 - \bar\alpha_t}\,\epsilon \qquad \text{(Ho et al. 2020, eq. 4)}"
 EQ7 = (r"\tilde\mu_t(x_t, x_0) = \frac{\sqrt{\bar\alpha_{t-1}}\,\beta_t}{1 - \bar\alpha_t}\,x_0"

@@ -70,7 +70,7 @@ class Sampling:
         return cls(decoder=entry["decoder"], clip_x0=entry["clip_x0"], ddim_clip_x0=float(entry["ddim_clip_x0"]))
 
     def to_manifest(self) -> dict:
-        """The manifest's "sampling" entry, as train.py should write it."""
+        """The manifest's "sampling" entry, as reference/training/trainer.py writes it."""
         return {"decoder": self.decoder, "clip_x0": self.clip_x0, "ddim_clip_x0": self.ddim_clip_x0}
 
 

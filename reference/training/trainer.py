@@ -108,7 +108,7 @@ class TrainConfig:
 
     @property
     def unkeyed(self) -> tuple[str, ...]:
-        """Settings a resumed run may differ in beyond train_state.UNKEYED: an unconditional run's label settings,
+        """Settings a resumed run may differ in beyond state.UNKEYED: an unconditional run's label settings,
         which an unconditional run's saved state does not record."""
         return () if self.num_classes else ("num_classes", "label_drop")
 
