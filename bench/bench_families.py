@@ -15,7 +15,7 @@ import torch
 
 from bench.timing import timed
 from reference import default_device, device_name, load_checkpoint, sample_ddim, sample_ddpm
-from reference.families import FAMILIES, FAMILY_DATA, family_name, family_samples, load_family, sampling_passes
+from reference.families.comparison import FAMILIES, FAMILY_DATA, family_name, family_samples, load_family, sampling_passes
 
 
 def main() -> None:

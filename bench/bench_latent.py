@@ -15,7 +15,7 @@ import torch
 
 from bench.timing import timed
 from reference import default_device, device_name, load_checkpoint, sample_ddim, sample_ddpm
-from reference.latent import LATENT_DIMS, load_latent_diffusion, sample_prior
+from reference.families.latent import LATENT_DIMS, load_latent_diffusion, sample_prior
 
 
 def main() -> None:

@@ -12,7 +12,7 @@ import time
 
 import torch
 
-from reference import default_device, device_name, eps_loss, load_checkpoint, sample_ddim, sample_ddpm
+from reference import default_device, device_name, load_checkpoint, sample_ddim, sample_ddpm, weighted_eps_loss
 from reference.checkpoints import available_checkpoints
 
 SAMPLES = {"digits": 64}  # DDPM batch per checkpoint; toy sets: 2000 points, the Streamlit app's size
@@ -37,7 +37,7 @@ def train_steps_per_second(ckpt, device: torch.device) -> float:
             _sync(device)
             start = time.perf_counter()
         t = torch.randint(ckpt.schedule.T, (batch,), device=device)
-        loss = eps_loss(model, x0, t, ckpt.schedule, torch.randn_like(x0)).mean()
+        loss = weighted_eps_loss(model, x0, t, ckpt.schedule, torch.randn_like(x0)).mean()
         optimizer.zero_grad(set_to_none=True)
         loss.backward()
         optimizer.step()

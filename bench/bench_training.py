@@ -25,7 +25,7 @@ import torch  # noqa: E402
 from streamlit.testing.v1 import AppTest  # noqa: E402
 
 import reference  # noqa: E402
-from reference.train import TrainConfig, train  # noqa: E402
+from reference.training import TrainConfig, train  # noqa: E402
 
 STEPS = 2000
 REDRAW_S = 0.4  # lab_app/pages/training.py UPDATE_S

@@ -19,8 +19,8 @@ from safetensors.torch import load_file, save_file
 from torch import nn
 
 from .device import default_device
-from .models import build_model, count_parameters
-from .schedules import Schedule
+from .nets.models import build_model, count_parameters
+from .diffusion.schedules import Schedule
 
 WEIGHTS_DIR = Path(__file__).resolve().parent / "weights"
 MANIFEST_KEYS = ("data", "schedule", "T", "model", "param_count", "steps", "seed", "command", "final_loss",
@@ -70,7 +70,7 @@ class Sampling:
         return cls(decoder=entry["decoder"], clip_x0=entry["clip_x0"], ddim_clip_x0=float(entry["ddim_clip_x0"]))
 
     def to_manifest(self) -> dict:
-        """The manifest's "sampling" entry, as train.py should write it."""
+        """The manifest's "sampling" entry, as reference/training/trainer.py writes it."""
         return {"decoder": self.decoder, "clip_x0": self.clip_x0, "ddim_clip_x0": self.ddim_clip_x0}
 
 

@@ -17,6 +17,8 @@ import numpy as np
 import torch
 
 TOY_DATASETS = ("moons", "swiss_roll", "8gaussians", "checkerboard")
+TOY_TRAIN_N, TOY_TRAIN_SEED = 20000, 0  # the fixed training set of every toy checkpoint
+TOY_HELDOUT_N, TOY_HELDOUT_SEED = 2000, 1  # held-out points for bits/dim and the sample distance
 DIGITS_TEST_FRACTION = 0.2
 DIGITS_SPLIT_SEED = 0
 

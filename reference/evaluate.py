@@ -5,18 +5,23 @@ from __future__ import annotations
 
 import torch
 
-from .data import load_digits_split, make_labelled_toy
-from .guidance import guided_model, num_classes_of
-from .losses import vlb_terms
-from .sampling import sample_ddim
-from .schedules import Schedule
+from .checkpoints import Sampling
+from .data import TOY_HELDOUT_N, TOY_HELDOUT_SEED, load_digits_split, make_labelled_toy, make_toy
+from .diffusion.bound import vlb_terms
+from .diffusion.guidance import guided_model, num_classes_of
+from .diffusion.options import Decoder, Prediction
+from .diffusion.sampling import sample_ddim, sample_ddpm
+from .diffusion.schedules import Schedule
 
 GUIDANCE_SCALES = (0.0, 0.5, 1.0, 2.0, 3.0, 5.0)  # the w grid of a conditional checkpoint's manifest
 GUIDANCE_DDIM_STEPS = 50
+GUIDANCE_PER_CLASS = {"digits": 20, "toy": 500}  # samples per class and guidance scale w in the manifest's sweep
+DIGITS_SAMPLES, DIGITS_DDIM_STEPS = 500, 50
+DIGITS_BPD_N = 100  # bits/dim on the first 100 test digits: the bound costs T model calls per example
 
 
-def bits_per_dim(model, x0: torch.Tensor, schedule: Schedule, decoder: str, seed: int = 0,
-                 max_rows: int = 65536, clip_x0: float | None = None, prediction: str = "eps") -> float:
+def bits_per_dim(model, x0: torch.Tensor, schedule: Schedule, decoder: Decoder, seed: int = 0,
+                 max_rows: int = 65536, clip_x0: float | None = None, prediction: Prediction = "eps") -> float:
     """The mean negative bound L = L_T + Σ L_{t-1} + L_0 (eq. 5) over the examples x0, in bits per dimension.
 
     Images pass clip_x0=1.0, as Ho et al.'s bits/dim evaluation clips x̂0 to the data's range.
@@ -26,9 +31,9 @@ def bits_per_dim(model, x0: torch.Tensor, schedule: Schedule, decoder: str, seed
     return float(terms.bits_per_dim(terms.total).mean())
 
 
-def bits_per_dim_given_class(model, x0: torch.Tensor, y: torch.Tensor, schedule: Schedule, decoder: str,
+def bits_per_dim_given_class(model, x0: torch.Tensor, y: torch.Tensor, schedule: Schedule, decoder: Decoder,
                              seed: int = 0, max_rows: int = 65536, clip_x0: float | None = None,
-                             prediction: str = "eps") -> tuple[float, list[float | None]]:
+                             prediction: Prediction = "eps") -> tuple[float, list[float | None]]:
     """The bound of a conditional model told each example's class, −log p_θ(x0 | y) ≤ L (eq. 5 with ε_θ(x_t, t, y),
     w = 0), in bits/dim: (the mean over the examples x0 (B, *S) with labels y (B,), the mean per class, None for
     a class without examples)."""
@@ -144,7 +149,7 @@ def class_fidelity(samples: torch.Tensor, y: torch.Tensor, classifier) -> dict:
 
 def guidance_sweep(model, schedule: Schedule, sample_shape: tuple[int, ...], classifier, per_class: int,
                    ws=GUIDANCE_SCALES, seed: int = 0, steps: int = GUIDANCE_DDIM_STEPS,
-                   clip_x0: float | None = None, prediction: str = "eps") -> list[dict]:
+                   clip_x0: float | None = None, prediction: Prediction = "eps") -> list[dict]:
     """The accuracy-vs-diversity curve of classifier-free guidance: for each w in `ws`, `per_class` DDIM samples
     (η = 0, `steps` trailing steps) of every class of the conditional `model`, from the same x_T for every w
     (drawn from `seed`), scored by `class_fidelity`. One dict per w, with "w" added."""
@@ -161,3 +166,64 @@ def guidance_sweep(model, schedule: Schedule, sample_shape: tuple[int, ...], cla
                               prediction=prediction, y=y, guidance=float(w))
         curve.append({"w": float(w), **class_fidelity(samples, y, classifier)})
     return curve
+
+
+def evaluate_ddpm(model, schedule: Schedule, data: str, seed: int, prediction: Prediction = "eps"
+                  ) -> tuple[float, dict]:
+    """(bits/dim on held-out data, the sample-quality figure) that a checkpoint manifest records for a denoiser of
+    a toy set or the digits, trained and in eval mode, which outputs `prediction`."""
+    device = next(model.parameters()).device
+    generator = torch.Generator(device=device).manual_seed(seed)
+    if data == "digits":
+        x_test = load_digits_split().x_test[:DIGITS_BPD_N].to(device)
+        bpd = bits_per_dim(model, x_test, schedule, decoder="discrete", seed=seed, max_rows=8192, clip_x0=1.0,
+                           prediction=prediction)
+        # leading spacing: the shipped digits manifest is measured with it
+        samples = sample_ddim(model, (DIGITS_SAMPLES, 1, 8, 8), schedule, steps=DIGITS_DDIM_STEPS, spacing="leading",
+                              generator=generator, clip_x0=1.0, prediction=prediction)
+        quality = {"metric": "digits_classifier", "n_samples": DIGITS_SAMPLES,
+                   "sampler": f"ddim, {DIGITS_DDIM_STEPS} steps, eta 0, x̂0 clipped to [-1, 1]", "sample_seed": seed,
+                   **digit_quality(samples, digits_classifier())}
+        return bpd, quality
+    heldout = make_toy(data, TOY_HELDOUT_N, seed=TOY_HELDOUT_SEED).to(device)
+    bpd = bits_per_dim(model, heldout, schedule, decoder="continuous", seed=seed, prediction=prediction)
+    samples = sample_ddpm(model, heldout.shape, schedule, generator=generator, prediction=prediction)
+    gaussian = torch.randn(heldout.shape, generator=torch.Generator().manual_seed(seed))
+    quality = {"metric": "sliced_wasserstein", "n_samples": TOY_HELDOUT_N, "sampler": "ddpm, fixed_large",
+               "sample_seed": seed, "heldout_seed": TOY_HELDOUT_SEED,
+               "value": sliced_wasserstein(samples, heldout),
+               "gaussian_baseline": sliced_wasserstein(gaussian, heldout),
+               "support_precision": support_precision(samples, heldout),
+               "support_precision_gaussian": support_precision(gaussian, heldout)}
+    return bpd, quality
+
+
+def evaluate_guidance(model, schedule: Schedule, data: str, seed: int, prediction: Prediction = "eps") -> dict:
+    """What a class-conditional model's manifest records under "guidance": bits/dim of held-out data given its
+    true labels (w = 0), and the accuracy-vs-diversity curve over GUIDANCE_SCALES (`guidance_sweep`), scored by
+    the digits classifier or, on a toy, a nearest-neighbour classifier of the held-out points; with the
+    classifier's accuracy and the class diversity of real held-out data for comparison."""
+    device = next(model.parameters()).device
+    clip_x0 = Sampling.for_data(data).ddim_clip_x0  # DDIM from t = T clips x̂0 (see Sampling)
+    if data == "digits":
+        split = load_digits_split()
+        x_bpd, y_bpd = split.x_test[:DIGITS_BPD_N].to(device), split.y_test[:DIGITS_BPD_N].to(device)
+        bpd = bits_per_dim_given_class(model, x_bpd, y_bpd, schedule, decoder="discrete", seed=seed, max_rows=8192,
+                                       clip_x0=1.0, prediction=prediction)
+        classifier, x_data, y_data = digits_classifier(), split.x_test, split.y_test
+        per_class, name = GUIDANCE_PER_CLASS["digits"], "digits_classifier (logistic regression)"
+    else:
+        x_data, y_data = make_labelled_toy(data, TOY_HELDOUT_N, seed=TOY_HELDOUT_SEED)
+        bpd = bits_per_dim_given_class(model, x_data.to(device), y_data.to(device), schedule, decoder="continuous",
+                                       seed=seed, prediction=prediction)
+        classifier = toy_classifier(data, TOY_HELDOUT_N, TOY_HELDOUT_SEED)
+        per_class = GUIDANCE_PER_CLASS["toy"]
+        name = f"toy_classifier: 15 nearest neighbours in make_labelled_toy(n={TOY_HELDOUT_N}, seed={TOY_HELDOUT_SEED})"
+    curve = guidance_sweep(model, schedule, tuple(x_data.shape[1:]), classifier, per_class, seed=seed,
+                           clip_x0=clip_x0, prediction=prediction)
+    return {"bits_per_dim_given_class": bpd[0], "bits_per_dim_per_class": bpd[1], "classifier": name,
+            "sampler": f"ddim, {GUIDANCE_DDIM_STEPS} steps (trailing), eta 0, x̂0 clipped to ±{clip_x0:g}",
+            "per_class": per_class, "sample_seed": seed,
+            "data": {"n": len(y_data), "accuracy": class_fidelity(x_data, y_data, classifier)["accuracy"],
+                     "diversity": class_diversity(x_data, y_data)},
+            "curve": curve}

@@ -167,7 +167,7 @@ def _protected(name: str) -> bool:
 
 def static_touches(fn: Callable) -> list[str]:
     """What fn's code visibly takes from PROTECTED_PACKAGES: imports, global names bound to them, and
-    string constants naming them (importlib.import_module("reference"), open("reference/diffusion.py"))."""
+    string constants naming them (importlib.import_module("reference"), open("reference/diffusion/q.py"))."""
     code = getattr(fn, "__code__", None)
     if not isinstance(code, CodeType):
         return []

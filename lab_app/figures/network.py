@@ -1,6 +1,6 @@
 """The Network page's figures: arrays in, plotly Figure out (see lab_app/figures/ for the conventions).
 
-Blocks arrive as the dicts of `cache.network_blocks` (the fields of reference.network.Block); images as (H, W)
+Blocks arrive as the dicts of `cache.network_blocks` (the fields of reference.nets.network.Block); images as (H, W)
 arrays; attention as (N, N) weights whose row p (position p = row·W + column) sums to 1.
 """
 from __future__ import annotations

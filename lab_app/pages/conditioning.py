@@ -26,7 +26,7 @@ st.markdown("$w = 0$ is the conditional model; $w > 0$ pushes each step away fro
 
 if not {conditioning_view.DIGITS, conditioning_view.MOONS} <= set(checkpoints.available_checkpoints()):
     st.error("The conditional checkpoints digits_cond and moons_cond are not shipped; train them with "
-             "python -m reference.train --num-classes … (README).")
+             "python -m reference.training.ddpm --num-classes … (README).")
     st.stop()
 
 # 1. Read the widgets.

@@ -6,10 +6,10 @@ from lab_app.figures import families as figures_families
 from lab_app.ui.show_code import show_code
 from lab_app.views import families as families_view, shared
 from lab_app.views.families import DEFAULTS
-from reference import families
-from reference.flow import RealNVP, dequantized_log_prob
-from reference.gan import discriminator_loss, generator_loss
-from reference.vae import importance_weighted_log_likelihood, vae_loss
+from reference.families import comparison as families
+from reference.families.flow import RealNVP, dequantized_log_prob
+from reference.families.gan import discriminator_loss, generator_loss
+from reference.families.vae import importance_weighted_log_likelihood, vae_loss
 
 DATA = {"moons": "2-D moons", "digits": "8×8 digits"}
 NAMES = {"vae": "VAE", "gan": "GAN", "flow": "flow", "diffusion": "diffusion"}
@@ -18,7 +18,7 @@ MAX_N = {"moons": 2000, "digits": 128}
 st.title("VAE, GAN, flow and diffusion")
 st.markdown(
     "Four ways to define a distribution $p(x)$ and draw from it, each trained on the **same data** by the lab's own "
-    "seeded command (`python -m reference.train_families`, and `reference.train` for diffusion):")
+    "seeded command (`python -m reference.training.families`, and `reference.training` for diffusion):")
 st.latex(r"\underbrace{\int p_\theta(x \mid z)\,p(z)\,dz}_{\text{VAE}} \qquad "
          r"\underbrace{x = G(z),\; z \sim \mathcal N(0, I)}_{\text{GAN}} \qquad "
          r"\underbrace{\mathcal N(f(x); 0, I)\,\Big|\det \tfrac{\partial f}{\partial x}\Big|}_{\text{flow}} \qquad "

@@ -7,9 +7,10 @@ from lab_app.ui.progress import with_progress
 from lab_app.ui.show_code import show_code
 from lab_app.views import latent as latent_views
 from lab_app.views.latent import DEFAULTS, SAMPLERS, SOURCES
-from reference import latent, sample_ddim, sample_ddpm
+from reference import sample_ddim, sample_ddpm
+from reference.families import latent
 from reference.evaluate import digit_quality, sliced_wasserstein, support_precision
-from reference.vae import vae_loss
+from reference.families.vae import vae_loss
 
 LABELS = {"prior": "VAE prior", "latent": "latent DDPM", "pixel": "pixel-space DDPM"}  # of views.latent.SOURCES
 

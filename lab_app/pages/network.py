@@ -10,9 +10,9 @@ from lab_app.ui.fragments import fragment
 from lab_app.ui.show_code import show_code
 from lab_app.views import network as network_view
 from lab_app.views.network import DEFAULTS, MODEL
-from reference import network
+from reference.nets import network
 from reference.checkpoints import available_checkpoints
-from reference.unet import SelfAttention
+from reference.nets.unet import SelfAttention
 
 FEATURE_MAPS = 8  # feature maps shown per block, the strongest first
 
@@ -47,7 +47,7 @@ attention_blocks = [b["name"] for b in blocks if b["attention"]]
 
 st.subheader("The blocks")
 columns = st.columns(4)
-columns[0].metric("parameters", count(total), help="reference.models.count_parameters(model)")
+columns[0].metric("parameters", count(total), help="reference.nets.models.count_parameters(model)")
 columns[1].metric("blocks", len(blocks), help="the model's top-level modules, ModuleLists opened, in forward order")
 columns[2].metric("self-attention blocks", len(attention_blocks),
                   help="at " + ", ".join(sorted({side(by_name[n]["out_shape"][1:]) for n in attention_blocks})))
@@ -97,7 +97,7 @@ st.caption(f"Dimension 0 turns once every 2π ≈ 6.3 steps; dimension {D // 2 -
            f"{T} steps its sine barely leaves 0 and its cosine 1. The fast dimensions tell neighbouring steps apart, "
            f"the slow ones early from late. The time MLP (Linear → SiLU → Linear) turns these {D} numbers into the "
            f"{by_name['time_mlp']['out_shape'][0]} that every ResBlock adds.")
-show_code(reference.models.timestep_embedding, network.embedding_table)
+show_code(reference.nets.models.timestep_embedding, network.embedding_table)
 
 
 @fragment

@@ -9,7 +9,7 @@ from lab_app.ui.widgets import read_schedule
 from lab_app.views import schedule as schedule_view, shared
 from lab_app.views.schedule import DEFAULTS
 from reference.data import TOY_DATASETS
-from reference.schedules import BETA_BUILDERS
+from reference.diffusion.schedules import BETA_BUILDERS
 
 
 

@@ -1,4 +1,4 @@
-"""Training (Algorithm 1), live: a toy ε_θ trained in the browser by the Trainer that `python -m reference.train` runs,
+"""Training (Algorithm 1), live: a toy ε_θ trained in the browser by the Trainer that `python -m reference.training.ddpm` runs,
 with its loss curve and DDIM samples from the EMA model as it learns."""
 import time
 
@@ -14,7 +14,8 @@ from lab_app.views import shared, training as training_view
 from lab_app.views.training import DEFAULTS
 from reference.checkpoints import TOY_DDIM_CLIP
 from reference.data import TOY_DATASETS
-from reference.train import TOY_HELDOUT_SEED, LossLog, TrainConfig, Trainer, train
+from reference.data import TOY_HELDOUT_SEED
+from reference.training import LossLog, TrainConfig, Trainer, train
 
 STATE = "training_run"  # the session's TrainingRun
 UPDATE_S = 0.4  # the live view's redraws: a few per second leave the thread most of the time
@@ -165,6 +166,6 @@ fragment(live_view, run_every=UPDATE_S if running else None)(run, running)
 st.markdown("The same run from the command line: the same `Trainer`, so its `.loss.csv` holds the rows of the curve "
             "above and its EMA weights are this run's, bit for bit, on the same device and thread count.")
 st.code(cfg.command(), language="bash", wrap_lines=True)
-show_code(Trainer, label="Show the code: Algorithm 1 (reference.train.Trainer)")
+show_code(Trainer, label="Show the code: Algorithm 1 (reference.training.Trainer)")
 show_code(train, LossLog, label="Show the code: the command line's loop and the loss log")
 show_code(reference.sample_ddim, reference.ddim_steps, label="Show the code: the samples (DDIM)")

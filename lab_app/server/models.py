@@ -9,7 +9,7 @@ import torch
 
 import reference
 from reference import checkpoints, data
-from reference.train import TOY_HELDOUT_SEED
+from reference.data import TOY_HELDOUT_SEED
 
 _loaded: dict[str, checkpoints.Checkpoint] = {}
 _loading = threading.Lock()  # two sessions asking for one model at once load it once

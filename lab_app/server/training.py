@@ -1,4 +1,4 @@
-"""Algorithm 1 live: one `reference.train.Trainer` per session, stepped in a worker thread that the Training page
+"""Algorithm 1 live: one `reference.training.Trainer` per session, stepped in a worker thread that the Training page
 starts, stops and resumes, and whose loss log and samples the page draws a few times a second.
 
 Why a thread: Streamlit holds a click inside a running fragment until that run ends, so a training loop inside the
@@ -19,7 +19,7 @@ import numpy as np
 import torch
 
 import reference
-from reference.train import LossLog, Trainer
+from reference.training import LossLog, Trainer
 
 IDLE_S = 30.0  # pause when the page has not drawn the run for this long
 

@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from typing import Callable
 
 import reference
-from reference.latent import LatentStats, sample_latent_ddpm
+from reference.families.latent import LatentStats, sample_latent_ddpm
 
 
 @dataclass(frozen=True)
@@ -30,7 +30,8 @@ class Answer:
 
 
 X0_PRED = (reference.model_predictions, reference.predict_x0_from_eps)  # x̂0 from ε_θ (eq. 15)
-DDIM = (reference.sample_ddim, reference.ddim_steps, reference.ddim_step, reference.ddim_timesteps, *X0_PRED)
+DDIM = (reference.sample_ddim, reference.ddim_steps, reference.ddim_reverse_step, reference.ddim_timesteps,
+        *X0_PRED)
 
 EQ4 = r"x_t = \sqrt{\bar\alpha_t}\,x_0 + \sqrt{1 - \bar\alpha_t}\,\epsilon \qquad \text{(Ho et al. 2020, eq. 4)}"
 EQ7 = (r"\tilde\mu_t(x_t, x_0) = \frac{\sqrt{\bar\alpha_{t-1}}\,\beta_t}{1 - \bar\alpha_t}\,x_0"
@@ -60,14 +61,14 @@ ANSWERS: dict[str, dict[str, Answer]] = {
     "ddpm_core": {
         "q_sample": Answer(EQ4, (reference.q_sample,)),
         "posterior_mean": Answer(EQ7, (reference.q_posterior_mean_variance, reference.Schedule.from_betas)),
-        "eps_loss": Answer(EQ14, (reference.eps_loss, reference.simple_loss)),
+        "eps_loss": Answer(EQ14, (reference.weighted_eps_loss, reference.simple_loss)),
         "sample_loop": Answer(ALG2, (reference.sample_ddpm, reference.ddpm_steps, reference.p_mean_variance,
                                      reference.Schedule.from_betas, *X0_PRED)),
     },
     "ddpm_beyond": {
         "kl_term": Answer(EQ5, (reference.vlb_term, reference.normal_kl, reference.q_posterior_mean_variance,
                                 reference.p_mean_variance, reference.Schedule.from_betas, *X0_PRED)),
-        "ddim_step": Answer(SONG12, (reference.ddim_step, *X0_PRED)),
+        "ddim_step": Answer(SONG12, (reference.ddim_reverse_step, *X0_PRED)),
         "ddim_sample": Answer(TRAILING, DDIM),
         "sample_latent": Answer(LATENT, (sample_latent_ddpm, LatentStats.unstandardize, *DDIM)),
     },

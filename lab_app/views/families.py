@@ -11,7 +11,7 @@ import streamlit as st
 import torch
 
 import reference
-from reference import families
+from reference.families import comparison as families
 
 from lab_app.server import models
 from lab_app.views import shared

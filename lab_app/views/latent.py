@@ -9,7 +9,8 @@ import streamlit as st
 import torch
 
 import reference
-from reference import evaluate as quality, latent
+from reference import evaluate as quality
+from reference.families import latent
 
 from lab_app.server import models
 from lab_app.views import shared

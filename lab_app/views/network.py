@@ -8,7 +8,7 @@ import streamlit as st
 import torch
 
 import reference
-from reference import network
+from reference.nets import network
 
 from lab_app.server import models
 
@@ -30,12 +30,12 @@ DEFAULTS = Defaults()
 
 @st.cache_data(max_entries=8, show_spinner=False)
 def network_blocks(name: str) -> dict:
-    """`reference.network.describe_unet` of a shipped U-Net: its blocks in forward order (dicts of the Block fields,
+    """`reference.nets.network.describe_unet` of a shipped U-Net: its blocks in forward order (dicts of the Block fields,
     with `attention`), and `count_parameters` of the whole model."""
     ckpt = models.checkpoint(name)
     blocks = network.describe_unet(ckpt.model, tuple(models.held_out(name, 1).shape[1:]))
     return {"blocks": [{**vars(b), "attention": b.attention} for b in blocks],
-            "total": reference.models.count_parameters(ckpt.model)}
+            "total": reference.nets.models.count_parameters(ckpt.model)}
 
 
 @st.cache_data(max_entries=8, show_spinner=False)
@@ -48,7 +48,7 @@ def time_embedding(name: str) -> np.ndarray:
 @st.cache_data(max_entries=64, show_spinner=False)
 def network_inside(name: str, index: int, t: int, seed: int, k: int) -> dict:
     """Held-out digit `index` noised to code t by eq. 4 (ε drawn from `seed`) and one pass of the model, looked
-    inside by `reference.network.capture`: x0, x_t, ε, ε_θ and x̂0 (eq. 15), (H, W) each; L_simple's
+    inside by `reference.nets.network.capture`: x0, x_t, ε, ε_θ and x̂0 (eq. 15), (H, W) each; L_simple's
     ‖ε − ε_θ‖²/D (eq. 14) and ᾱ_t; every block's output (C, H, W) with its k strongest channels; every attention
     layer's weights (N, N)."""
     ckpt = models.checkpoint(name)
@@ -57,12 +57,12 @@ def network_inside(name: str, index: int, t: int, seed: int, k: int) -> dict:
     sched = ckpt.schedule.to(device)
     reference.check_t(t, x0, sched.T)
     eps = torch.randn(x0.shape, generator=torch.Generator().manual_seed(seed)).to(device)
-    x_t = reference.q_sample(x0, t, sched, eps)
+    x_t = reference.q_sample(x0, t, eps, sched.alpha_bar)
     t_batch = torch.full((1,), t, dtype=torch.long, device=device)
     inside = network.capture(ckpt.model, x_t, t_batch)
     x0_pred = reference.predict_x0_from_eps(x_t, t, inside.eps_pred, sched)
     with torch.no_grad():
-        loss = reference.eps_loss(ckpt.model, x0, t, sched, eps)
+        loss = reference.weighted_eps_loss(ckpt.model, x0, t, sched, eps)
     features = {b: f[0].cpu().numpy() for b, f in inside.features.items() if f.dim() == 4}
     return {"x0": x0[0, 0].cpu().numpy(), "x_t": x_t[0, 0].cpu().numpy(), "eps": eps[0, 0].cpu().numpy(),
             "eps_pred": inside.eps_pred[0, 0].cpu().numpy(), "x0_pred": x0_pred[0, 0].cpu().numpy(),

@@ -25,7 +25,7 @@ from lab_app.server.settings import settings
 from lab_app.views import elbo, forward, latent, posterior, sampling, schedule, shared
 from lab_app.views.shared import SCHEDULE_DEFAULTS
 from reference import checkpoints
-from reference import latent as latent_models
+from reference.families import latent as latent_models
 
 log = get_logger(__name__)  # Streamlit's: its lines go to the server's log
 _started = threading.Lock()

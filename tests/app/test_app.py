@@ -16,7 +16,7 @@ from streamlit.testing.v1 import AppTest
 import reference
 from reference.checkpoints import available_checkpoints, load_checkpoint
 from reference.data import make_toy
-from reference.train import TOY_HELDOUT_SEED
+from reference.data import TOY_HELDOUT_SEED
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -136,7 +136,7 @@ def test_noised_data_is_q_sample():
     np.testing.assert_allclose(x0, make_toy("moons", len(x0), seed=0).numpy())
     linear = reference.Schedule.from_name("linear", 1000).to(dtype=torch.float32)
     eps = torch.randn(x0.shape, generator=torch.Generator().manual_seed(0))
-    expected = reference.q_sample(torch.from_numpy(x0), 299, linear, eps)  # the paper's t = 300 is code's 299
+    expected = reference.q_sample(torch.from_numpy(x0), 299, eps, linear.alpha_bar)  # the paper's t = 300 is code's 299
     np.testing.assert_allclose(x_t, expected.numpy(), rtol=1e-5, atol=1e-6)
     assert fig["data"][2]["type"] == "heatmap"
 

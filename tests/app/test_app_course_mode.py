@@ -194,7 +194,7 @@ def test_the_sampler_and_the_schedule_are_hidden_where_they_hold_an_answer(cours
     """Are the panels that hold an answer inside a helper hidden: the DDPM sampler's loop (ddpm_steps: Algorithm 2),
     the schedule's coefficients (Schedule.from_betas: eq. 7's μ̃_t), the latent sampler (DDIM, then decoded)?"""
     texts = [t for page_texts, _ in course_run.values() for t in page_texts]
-    for fn in (reference.ddpm_steps, reference.Schedule.from_betas, reference.latent.sample_latent_ddpm,
+    for fn in (reference.ddpm_steps, reference.Schedule.from_betas, reference.families.latent.sample_latent_ddpm,
                reference.ddim_steps):
         assert not shows_code(texts, fn), fn.__qualname__
         assert any(f"`{fn.__module__}.{fn.__qualname__}` is hidden" in t for t in texts), fn.__qualname__

@@ -8,7 +8,7 @@ from test_app import _keep_torch_threads, figure, open_page  # noqa: F401 (autou
 import reference
 from reference.checkpoints import available_checkpoints, load_checkpoint
 from reference.data import make_toy
-from reference.train import TOY_HELDOUT_SEED
+from reference.data import TOY_HELDOUT_SEED
 
 pytestmark = pytest.mark.skipif("moons" not in available_checkpoints(), reason="the moons checkpoint is not shipped")
 FIGURES = ("fig_terms", "fig_cumulative", "fig_parts", "fig_weight")

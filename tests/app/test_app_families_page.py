@@ -8,7 +8,7 @@ import pytest
 from streamlit.testing.v1 import AppTest
 from test_app import figure, y_of
 
-from reference.families import FAMILIES_DIR
+from reference.families.comparison import FAMILIES_DIR
 
 PAGE = str(Path(__file__).resolve().parents[2] / "lab_app" / "pages" / "families.py")
 FAMILY_NAMES = ["VAE", "GAN", "flow", "diffusion"]

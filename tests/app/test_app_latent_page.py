@@ -6,7 +6,8 @@ import math
 import numpy as np
 from test_app import _keep_torch_threads, errors, figure, open_page, y_of  # noqa: F401 (an autouse fixture)
 
-from reference import latent, load_digits_split
+from reference import load_digits_split
+from reference.families import latent
 
 GRID_N = 16  # digits per grid: the pixel-space U-Net's 50 DDIM steps stay under a second
 

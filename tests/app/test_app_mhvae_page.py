@@ -10,7 +10,7 @@ import reference
 from lab_app.figures import mhvae as figures_mhvae
 from reference.checkpoints import available_checkpoints, load_checkpoint
 from reference.data import make_toy
-from reference.train import TOY_HELDOUT_SEED
+from reference.data import TOY_HELDOUT_SEED
 
 N = 16  # held-out points: fewer than the page's default, for speed
 SWITCHES = ("mhvae_same_size", "mhvae_fixed_encoder", "mhvae_gaussian_end")

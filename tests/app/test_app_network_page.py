@@ -5,7 +5,7 @@ from test_app import _keep_torch_threads, figure, needs_digits, open_page, y_of 
 
 import reference
 from reference.checkpoints import load_checkpoint
-from reference.models import count_parameters
+from reference.nets.models import count_parameters
 
 pytestmark = needs_digits
 

@@ -1,5 +1,5 @@
 """The reference functions the lab's pages added: log-SNR, the prior term's size, the bound's summary, the eq. 12
-weight relative to L_simple (reference/inspection.py), and schedule files in and out (reference/schedule_io.py)."""
+weight relative to L_simple (reference/diffusion/inspection.py), and schedule files in and out (reference/diffusion/schedule_io.py)."""
 import io
 import json
 import math

@@ -1,4 +1,4 @@
-"""The Training page (issue 13, item 4): Algorithm 1 live, by the Trainer that `python -m reference.train` runs."""
+"""The Training page (issue 13, item 4): Algorithm 1 live, by the Trainer that `python -m reference.training.ddpm` runs."""
 import json
 import time
 
@@ -8,7 +8,7 @@ import pytest
 import torch
 from test_app import _keep_torch_threads, errors, figure, open_page, y_of  # noqa: F401 (autouse fixture)
 
-from reference.train import LossLog, TrainConfig, Trainer
+from reference.training import LossLog, TrainConfig, Trainer
 
 SETTINGS = {"data": "moons", "schedule": "cosine", "T": 1000, "batch_size": 256, "lr": 1e-3, "ema_decay": 0.995,
             "model_config": {"hidden": 64}, "seed": 0}  # the page's defaults

@@ -73,7 +73,7 @@ def test_warm_bound_is_the_references(warm_moons, variance):
     """Is the kept default bound (128 held-out moons, seed 0) `reference.vlb_terms` summarised, term by term?"""
     out = kept(BoundRequest("moons", 128, variance, 0))
     ckpt = reference.load_checkpoint("moons", device="cpu")
-    x0 = reference.make_toy("moons", 128, seed=reference.train.TOY_HELDOUT_SEED)
+    x0 = reference.make_toy("moons", 128, seed=reference.data.TOY_HELDOUT_SEED)
     summary = reference.summarize_bound(reference.vlb_terms(ckpt.model, x0, ckpt.schedule, variance=variance, seed=0))
     np.testing.assert_allclose(out["per_term"], summary.per_term.numpy(), rtol=1e-6)
     assert out["total"] == pytest.approx(summary.total, rel=1e-6)

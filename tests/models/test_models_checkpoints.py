@@ -46,7 +46,7 @@ def test_load_gives_eval_model_schedule_and_manifest(name):
         assert ckpt.model(torch.zeros(shape), torch.tensor([0, 500, 999])).shape == shape
     for key in ("command", "steps", "seed", "final_loss", "bits_per_dim", "quality"):
         assert m[key] is not None, key
-    assert m["command"].startswith("python -m reference.train") and f"--data {name}" in m["command"]
+    assert m["command"].startswith("python -m reference.training.ddpm") and f"--data {name}" in m["command"]
 
 
 def test_loaded_weights_equal_the_file():

@@ -11,9 +11,11 @@ from pathlib import Path
 import pytest
 import torch
 
-from reference import families, make_toy, train_families
+from reference import make_toy
+from reference.families import comparison as families
+from reference.training import families as train_families
 from reference.evaluate import digit_quality, digits_classifier, sliced_wasserstein, support_precision
-from reference.families import FAMILIES, FAMILIES_DIR, family_samples, load_family
+from reference.families.comparison import FAMILIES, FAMILIES_DIR, family_samples, load_family
 from reference.data import load_digits_split
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -61,7 +63,7 @@ def test_recorded_command_gives_back_the_manifests_config(name, monkeypatch):
     seed, steps and output path, and spell itself out exactly as recorded?"""
     manifest = _manifest(name)
     args = shlex.split(manifest["command"])
-    assert args[:3] == ["python", "-m", "reference.train_families"]
+    assert args[:3] == ["python", "-m", "reference.training.families"]
     runs = []
     monkeypatch.setattr(train_families, "train", lambda cfg, resume=False: runs.append(cfg) or {})
     train_families.main(args[3:])

@@ -16,9 +16,12 @@ import pytest
 import torch
 from sklearn.linear_model import LogisticRegression
 
-from reference import latent, load_digits_split, train, train_vae
+from reference import load_digits_split
+from reference.families import latent
+from reference import training as train
+from reference.training import ddpm as ddpm_command, vae as train_vae
 from reference.evaluate import sliced_wasserstein, support_precision
-from reference.latent import LATENT_DIMS, LATENT_DIR
+from reference.families.latent import LATENT_DIMS, LATENT_DIR
 
 ROOT = Path(__file__).resolve().parents[2]
 NAMES = [f"{kind}_z{d}" for d in LATENT_DIMS for kind in ("vae", "ddpm")]
@@ -113,7 +116,7 @@ def test_recorded_command_gives_back_the_manifests_config(name, monkeypatch):
     output path, and spell itself out exactly as recorded?"""
     manifest = _manifest(name)
     args = shlex.split(manifest["command"])
-    module = {"reference.train_vae": train_vae, "reference.train": train}[args[2]]
+    module = {"reference.training.vae": train_vae, "reference.training.ddpm": ddpm_command}[args[2]]
     runs = []
     monkeypatch.chdir(ROOT)  # the command runs from the repository root
     monkeypatch.setattr(module, "train", lambda cfg, resume=False: runs.append(cfg) or dict.fromkeys(

@@ -46,7 +46,7 @@ def _label(classifier, x):
 def _ddim(model, schedule):
     # Leading spacing, as measured above. Trailing starts at ᾱ_T = 2.4e-9, where x̂0 = (x_T − √(1 − ᾱ_T)·ε_θ)/√ᾱ_T
     # magnifies ε_θ's error 20 000-fold: unclipped it gives 0.735, 0.27, 0.24; with x̂0 clipped to [−1, 1], as the
-    # lab and reference/train.py sample, 0.95, 0.86, 0.068.
+    # lab and reference/training/trainer.py sample, 0.95, 0.86, 0.068.
     return sample_ddim(model, (N_SAMPLES, 1, 8, 8), schedule, steps=DDIM_STEPS, spacing="leading",
                        generator=torch.Generator().manual_seed(1))
 

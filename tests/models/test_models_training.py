@@ -9,7 +9,8 @@ import torch
 from safetensors.torch import load_file
 
 from reference.checkpoints import load_checkpoint
-from reference.train import LossLog, TrainConfig, Trainer, main, train
+from reference.training.ddpm import main
+from reference.training import LossLog, TrainConfig, Trainer, train
 
 SHORT = {"data": "moons", "schedule": "cosine", "T": 50, "batch_size": 32, "evaluate": False}
 
@@ -82,7 +83,7 @@ def test_recorded_command_retrains_the_same_weights(tmp_path):
     train(TrainConfig(**SHORT, steps=30, seed=2, out=str(tmp_path / "first")), progress=False)
     command = load_checkpoint(tmp_path / "first", "cpu").manifest["command"]
     args = shlex.split(command)
-    assert args[:3] == ["python", "-m", "reference.train"]
+    assert args[:3] == ["python", "-m", "reference.training.ddpm"]
     args[args.index("--out") + 1] = str(tmp_path / "again")
     main(args[3:])
     _assert_same(_weights(tmp_path / "first"), _weights(tmp_path / "again"))
@@ -100,7 +101,7 @@ def test_bad_settings_are_named(tmp_path, field, value):
 
 def test_resume_after_interruption_equals_uninterrupted_run(tmp_path, monkeypatch):
     """Killed at step 33 with state saved at step 20, does --resume to 40 match 40 uninterrupted steps?"""
-    import reference.train as train_module
+    import reference.training.trainer as train_module
 
     train(TrainConfig(**SHORT, steps=40, out=str(tmp_path / "straight")), progress=False)
     calls = {"n": 0}

@@ -9,7 +9,9 @@ from safetensors.torch import load_file
 
 from reference.checkpoints import load_checkpoint
 from reference.data import make_labelled_toy
-from reference.train import TOY_TRAIN_N, TOY_TRAIN_SEED, TrainConfig, Trainer, main, train
+from reference.data import TOY_TRAIN_N, TOY_TRAIN_SEED
+from reference.training.ddpm import main
+from reference.training import TrainConfig, Trainer, train
 
 SHORT = {"data": "moons", "schedule": "cosine", "T": 50, "batch_size": 32, "evaluate": False}
 COND = {**SHORT, "num_classes": 2, "label_drop": 0.25}

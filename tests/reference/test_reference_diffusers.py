@@ -9,7 +9,7 @@ import torch
 from diffusers import DDIMScheduler, DDPMScheduler
 from diffusers.schedulers.scheduling_ddim import rescale_zero_terminal_snr
 
-from reference import Schedule, ddim_timesteps, q_sample, sample_ddim, sample_ddpm
+from reference import Schedule, ddim_timesteps, ddpm_trajectory, q_sample, sample_ddim, sample_ddpm
 
 RTOL = 1e-6
 DIFFUSERS_NAME = {"linear": "linear", "cosine": "squaredcos_cap_v2"}
@@ -80,7 +80,7 @@ def test_q_sample_matches_add_noise(name):
     x0 = torch.randn(6, 1, 8, 8, generator=g, dtype=torch.float64)
     noise = torch.randn(x0.shape, generator=g, dtype=torch.float64)
     t = torch.tensor([0, 1, 250, 500, 998, 999])
-    close(q_sample(x0, t, ours, noise), theirs.add_noise(x0, noise, t))
+    close(q_sample(x0, t, noise, ours.alpha_bar), theirs.add_noise(x0, noise, t))
 
 
 @pytest.mark.parametrize("name", ["linear", "cosine"])
@@ -97,8 +97,8 @@ def test_ddpm_loop_matches_step_by_step(name, variance):
     for t in theirs.timesteps:
         out = theirs.step(model(x, torch.full((16,), int(t))), int(t), x, generator=g)
         x, x0_preds = out.prev_sample, x0_preds + [out.pred_original_sample]
-    ours_x0, traj = sample_ddpm(model, (16, 2), ours, x_T=x_T, generator=torch.Generator().manual_seed(3),
-                                variance=variance, return_trajectory=True)
+    ours_x0, traj = ddpm_trajectory(model, (16, 2), ours, x_T=x_T, generator=torch.Generator().manual_seed(3),
+                                    variance=variance)
     close(ours_x0, x)
     close(traj.x0_pred, torch.stack(x0_preds))
 

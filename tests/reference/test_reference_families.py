@@ -1,16 +1,16 @@
-"""The math of the families comparison's VAE, GAN and flow (reference/flow.py, gan.py, vae_mlp.py, vae.py), checked
+"""The math of the families comparison's VAE, GAN and flow (reference/families/flow.py, gan.py, vae_mlp.py, vae.py), checked
 against independent computations: autograd Jacobians, numerical integration, quadrature over the latent."""
 import math
 
 import pytest
 import torch
 
-from reference.families import heldout_bits_per_dim
-from reference.flow import RealNVP, dequantized_log_prob
-from reference.gan import MLPGAN, discriminator_loss, generator_loss
-from reference.losses import gaussian_log_likelihood
-from reference.vae import importance_weighted_log_likelihood, vae_loss
-from reference.vae_mlp import MLPVAE
+from reference.families.comparison import heldout_bits_per_dim
+from reference.families.flow import RealNVP, dequantized_log_prob
+from reference.families.gan import MLPGAN, discriminator_loss, generator_loss
+from reference.diffusion.losses import gaussian_log_likelihood
+from reference.families.vae import importance_weighted_log_likelihood, vae_loss
+from reference.families.vae_mlp import MLPVAE
 
 
 def _random_flow(data_shape=(2,), seed=0, scale=0.3, couplings=4) -> RealNVP:

@@ -8,8 +8,8 @@ from reference import (Schedule, build_model, ddpm_steps, make_toy, model_predic
                        vlb_terms)
 from reference.data import make_labelled_toy
 from reference.evaluate import bits_per_dim_given_class, class_diversity, class_fidelity
-from reference.guidance import condition, guided_model
-from reference.models import MLPDenoiser, UNet
+from reference.diffusion.guidance import condition, guided_model
+from reference.nets.models import MLPDenoiser, UNet
 
 SCHEDULE = Schedule.from_name("cosine", T=40)
 

@@ -1,13 +1,13 @@
-"""Does reference/network.py read the U-Net as it is: every parameter in some block, every attention layer found,
+"""Does reference/nets/network.py read the U-Net as it is: every parameter in some block, every attention layer found,
 the skips the forward pass takes, and attention weights that are the ones the model applies?"""
 import pytest
 import torch
 
 from reference.checkpoints import available_checkpoints, load_checkpoint
-from reference.models import UNet, count_parameters
-from reference.network import (KIND_NOTES, capture, describe_unet, embedding_table, strongest_channels,
+from reference.nets.models import UNet, count_parameters
+from reference.nets.network import (KIND_NOTES, capture, describe_unet, embedding_table, strongest_channels,
                                top_level_blocks)
-from reference.unet import SelfAttention
+from reference.nets.unet import SelfAttention
 
 needs_digits = pytest.mark.skipif("digits" not in available_checkpoints(),
                                   reason="the digits checkpoint is not shipped")
@@ -120,7 +120,7 @@ def test_captured_features_have_the_reported_shapes_and_change_nothing(digits):
 
 def test_embedding_table_rows_are_the_embedding_of_each_code_t():
     """Is row t of the table timestep_embedding(t) at the model's t_dim, row 0 being [0 … 0, 1 … 1]?"""
-    from reference.embedding import timestep_embedding
+    from reference.nets.embeddings import timestep_embedding
 
     model = deeper_unet()
     table = embedding_table(model, 50)

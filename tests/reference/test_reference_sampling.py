@@ -4,8 +4,8 @@ import math
 import pytest
 import torch
 
-from reference import (GaussianOptimalEps, Schedule, ddim_timesteps, ddpm_steps, p_mean_variance, sample_ddim,
-                       sample_ddpm)
+from reference import (GaussianOptimalEps, Schedule, ddim_timesteps, ddim_trajectory, ddpm_steps, ddpm_trajectory,
+                       p_mean_variance, sample_ddim, sample_ddpm)
 
 MU, STD = 0.5, 0.8
 
@@ -87,8 +87,7 @@ def test_ddim_eta0_is_deterministic_and_has_a_trajectory():
     schedule = Schedule.from_name("cosine", 1000)
     model = GaussianOptimalEps(MU, STD, schedule)
     x_T = torch.randn(16, 2)
-    a, traj = sample_ddim(model, (16, 2), schedule, steps=20, x_T=x_T, generator=torch.Generator().manual_seed(1),
-                          return_trajectory=True)
+    a, traj = ddim_trajectory(model, (16, 2), schedule, steps=20, x_T=x_T, generator=torch.Generator().manual_seed(1))
     b = sample_ddim(model, (16, 2), schedule, steps=20, x_T=x_T, generator=torch.Generator().manual_seed(2))
     assert torch.equal(a, b)
     assert traj.timesteps == list(reversed(ddim_timesteps(1000, 20)))
@@ -111,8 +110,8 @@ def test_ddim_with_eta1_over_all_steps_is_ddpm_with_small_variance():
 def test_clip_x0_bounds_the_prediction():
     """With clip_x0 = 1, does every x̂0 on the trajectory stay in [-1, 1]?"""
     schedule = Schedule.from_name("linear", 100)
-    _, traj = sample_ddpm(GaussianOptimalEps(3.0, 0.1, schedule), (64, 2), schedule, clip_x0=1.0,
-                          return_trajectory=True, generator=torch.Generator().manual_seed(0))
+    _, traj = ddpm_trajectory(GaussianOptimalEps(3.0, 0.1, schedule), (64, 2), schedule, clip_x0=1.0,
+                              generator=torch.Generator().manual_seed(0))
     assert traj.x0_pred.abs().max() <= 1.0
 
 
@@ -139,7 +138,7 @@ def test_sampler_errors(call, message):
 def test_cuda_matches_cpu():
     """On a GPU, do q_sample, the bound, DDPM sampling, a per-example DDIM step and one bound term agree with the CPU
     in float64?"""
-    from reference import ddim_step, q_sample, vlb_term, vlb_terms
+    from reference import ddim_reverse_step, q_sample, vlb_term, vlb_terms
     schedule = Schedule.from_name("linear", 1000)
     model = GaussianOptimalEps(MU, STD, schedule)
     cuda_schedule = schedule.to("cuda")
@@ -147,8 +146,8 @@ def test_cuda_matches_cpu():
     x0 = torch.randn(64, 2, generator=g, dtype=torch.float64)
     noise = torch.randn(x0.shape, generator=g, dtype=torch.float64)
     t = torch.arange(64) * 15
-    torch.testing.assert_close(q_sample(x0.cuda(), t.cuda(), cuda_schedule, noise.cuda()).cpu(),
-                               q_sample(x0, t, schedule, noise))
+    torch.testing.assert_close(q_sample(x0.cuda(), t.cuda(), noise.cuda(), cuda_schedule.alpha_bar).cpu(),
+                               q_sample(x0, t, noise, schedule.alpha_bar))
     x_T = torch.randn(64, 2, generator=g, dtype=torch.float64)
     noises = torch.randn(1000, 64, 2, generator=g, dtype=torch.float64)
     gpu = sample_ddpm(model, x_T.shape, cuda_schedule, x_T=x_T.cuda(), noises=noises.cuda())
@@ -156,9 +155,9 @@ def test_cuda_matches_cpu():
     bound = vlb_terms(model, x0.cuda(), cuda_schedule)
     assert bound.terms.device.type == "cuda" and torch.isfinite(bound.total).all()
     t_each, t_prev_each = t + 10, t - 1  # a DDIM step per example, t_prev = −1 (the data) for the first
-    step = {dev: ddim_step(model, x_T.to(dev), t_each.to(dev), t_prev_each.to(dev), sched, 0.5, noise.to(dev)).x_prev
+    step = {dev: ddim_reverse_step(model, x_T.to(dev), t_each.to(dev), t_prev_each.to(dev), sched, 0.5, noise.to(dev)).x_prev
             for dev, sched in (("cuda", cuda_schedule), ("cpu", schedule))}
     torch.testing.assert_close(step["cuda"].cpu(), step["cpu"])
-    x_t = q_sample(x0, t, schedule, noise)
+    x_t = q_sample(x0, t, noise, schedule.alpha_bar)
     torch.testing.assert_close(vlb_term(model, x0.cuda(), x_t.cuda(), t.cuda(), cuda_schedule).cpu(),
                                vlb_term(model, x0, x_t, t, schedule))

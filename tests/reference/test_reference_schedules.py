@@ -117,16 +117,17 @@ def test_q_functions_reject_mismatched_shapes():
     """Does q_sample refuse noise of another shape, and the posterior an x_t of another shape?"""
     s = Schedule.from_name("linear", 100)
     with pytest.raises(ValueError, match=r"noise must have the shape of x0 \(3, 2\); got \(3, 3\)"):
-        q_sample(torch.zeros(3, 2), 5, s, torch.zeros(3, 3))
+        q_sample(torch.zeros(3, 2), 5, torch.zeros(3, 3), s.alpha_bar)
     with pytest.raises(ValueError, match="x0 must have the shape of x_t"):
         q_posterior_mean_variance(torch.zeros(2, 2), torch.zeros(3, 2), 5, s)
 
 
 def test_extract_broadcasts_to_batch_shape():
-    """Does extract give (B, 1, 1, 1) in x's dtype for images and a float for an int t?"""
+    """Does extract give (B, 1, 1, 1) in x's dtype for images, and a 0-dim tensor (never a float) for an int t?"""
     s = Schedule.from_name("linear", 100)
     x = torch.zeros(4, 1, 8, 8, dtype=torch.float32)
     out = extract(s.alpha_bar, torch.tensor([0, 1, 2, 99]), x)
     assert out.shape == (4, 1, 1, 1) and out.dtype == torch.float32
     assert out[3].item() == pytest.approx(s.alpha_bar[99].item(), rel=1e-6)
-    assert isinstance(extract(s.alpha_bar, 7, x), float)
+    one = extract(s.alpha_bar, 7, x)
+    assert isinstance(one, torch.Tensor) and one.dim() == 0 and one.item() == s.alpha_bar[7].item()

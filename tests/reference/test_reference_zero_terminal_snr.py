@@ -43,7 +43,7 @@ def test_x_T_is_pure_noise_and_the_prior_term_vanishes():
     g = torch.Generator().manual_seed(0)
     x0 = torch.randn(6, 2, generator=g, dtype=torch.float64)
     eps = torch.randn(6, 2, generator=g, dtype=torch.float64)
-    x_T = reference.q_sample(x0, s.T - 1, s, eps)
+    x_T = reference.q_sample(x0, s.T - 1, eps, s.alpha_bar)
     assert torch.equal(x_T, eps)
     mean, variance, log_variance = reference.q_posterior_mean_variance(x0, x_T, s.T - 1, s)
     assert torch.isfinite(mean).all() and math.isfinite(variance) and math.isfinite(log_variance)

@@ -12,7 +12,7 @@ from typing import Callable
 
 import torch
 
-from reference import (Schedule, ddim_step, ddim_timesteps, extract, normal_kl, p_mean_variance, predict_x0_from_eps,
+from reference import (Schedule, ddim_reverse_step, ddim_timesteps, extract, normal_kl, p_mean_variance, predict_x0_from_eps,
                        q_posterior_mean_variance, sample_ddim, vlb_term)
 
 from .base import Diagnosis, diagnosis as _d, on_pages
@@ -204,12 +204,12 @@ def _step_variant(**mistake):
 
 def _step_t_minus_1(model, x_t, t, t_prev, s: Schedule, eta, noise):
     """The reference's step to t − 1, whatever t_prev says."""
-    return ddim_step(model, x_t, t, t - 1, s, eta, noise).x_prev
+    return ddim_reverse_step(model, x_t, t, t - 1, s, eta, noise).x_prev
 
 
 def _step_clip_x0(model, x_t, t, t_prev, s: Schedule, eta, noise):
     """The reference's step with x̂0 clipped to [−1, 1] and ε_θ made consistent with it, as improved-diffusion does."""
-    return ddim_step(model, x_t, t, t_prev, s, eta, noise, clip_x0=1.0).x_prev
+    return ddim_reverse_step(model, x_t, t, t_prev, s, eta, noise, clip_x0=1.0).x_prev
 
 
 # ---- ddim_sample(model, x_T, s, steps, eta, noises) ------------------------------------------------------------------
@@ -241,7 +241,7 @@ def _loop_to(t_prev_of: Callable[[list[int], int, int], int]):
                 if t_prev >= timesteps[i]:
                     break
                 z = noises[i] if eta > 0 else None
-                x_t = ddim_step(model, x_t, timesteps[i], t_prev, s, eta, z).x_prev
+                x_t = ddim_reverse_step(model, x_t, timesteps[i], t_prev, s, eta, z).x_prev
         return x_t
     return wrong
 

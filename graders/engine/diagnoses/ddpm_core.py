@@ -12,8 +12,8 @@ from typing import Callable
 
 import torch
 
-from reference import (Schedule, eps_loss, p_mean_variance, q_posterior_mean_variance, q_sample, sample_ddpm,
-                       simple_loss)
+from reference import (Schedule, extract, p_mean_variance, q_posterior_mean_variance, q_sample, sample_ddpm,
+                       simple_loss, weighted_eps_loss)
 
 from .base import Diagnosis, diagnosis as _d, on_pages
 
@@ -181,7 +181,8 @@ def _misread(s: Schedule, **coefficients) -> Schedule:
 def _q_misread(coefficients: Callable[[Schedule], dict], doc: str):
     """The reference's q_sample (eq. 4) with coefficients(s) -> {sqrt_alpha_bar, sqrt_one_minus_alpha_bar} put in."""
     def wrong(x0, t, noise, s: Schedule):
-        return q_sample(x0, t, _misread(s, **coefficients(s)), noise)
+        s = _misread(s, **coefficients(s))
+        return extract(s.sqrt_alpha_bar, t, x0) * x0 + extract(s.sqrt_one_minus_alpha_bar, t, x0) * noise
     wrong.__doc__ = doc
     return wrong
 
@@ -277,7 +278,7 @@ _pm_alpha_bar_for_prev = _pm_misread(
 
 def _squared_errors(model, x0, t, noise, s: Schedule) -> torch.Tensor:
     """(ε − ε_θ(x_t, t))² elementwise, x_t from the reference's eq. 4."""
-    return (noise - model(q_sample(x0, t, s, noise), t)) ** 2
+    return (noise - model(q_sample(x0, t, noise, s.alpha_bar), t)) ** 2
 
 
 def _eps_sum_dims(model, x0, t, noise, s: Schedule):
@@ -319,7 +320,8 @@ def _eps_vlb_weighted(per_dim: bool):
     """The reference's eq. 12-weighted loss (σ² = β_t at every t, as a student's β_t²/(2β_t·α_t·(1 − ᾱ_t)) has it),
     averaged over the batch, the squared error summed over dimensions or (per_dim) averaged over them."""
     def wrong(model, x0, t, noise, s: Schedule):
-        weighted = eps_loss(model, x0, t, _misread(s, log_betas_clipped=s.betas.log()), noise, weighting="vlb")
+        weighted = weighted_eps_loss(model, x0, t, _misread(s, log_betas_clipped=s.betas.log()), noise,
+                                     weighting="vlb")
         return weighted.mean() / (x0[0].numel() if per_dim else 1)
     return wrong
 

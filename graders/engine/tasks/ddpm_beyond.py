@@ -89,7 +89,7 @@ def _kl_cases(level: str, seed: int) -> list[Case]:
 
 def _kl_inputs(case: Case):
     x0, t = case.randn(0), case.t_tensor()
-    x_t = reference.q_sample(x0.double(), t, case.schedule, case.randn(1).double()).to(case.dtype)
+    x_t = reference.q_sample(x0.double(), t, case.randn(1).double(), case.schedule.alpha_bar).to(case.dtype)
     return model_arg(kind="toy", T=case.T), x0, x_t, t, case.schedule.betas.clone()
 
 
@@ -139,7 +139,7 @@ def _step_inputs(case: Case):
 
 def _step_truth(case: Case, a):
     _, x_t, t, t_prev, _, eta, noise = f64(*a)
-    return reference.ddim_step(toy_eps, x_t, t, t_prev, case.schedule, eta, noise).x_prev
+    return reference.ddim_reverse_step(toy_eps, x_t, t, t_prev, case.schedule, eta, noise).x_prev
 
 
 def _step_wrong_args(case: Case, a):
@@ -251,7 +251,7 @@ def _loop_blame(case: Case, inputs: tuple, log: UpstreamLog, output: torch.Tenso
                 and (eta == 0 or close(z, noises[i], dtype)) and isinstance(c.output, torch.Tensor)):
             return None
         B = x_t.shape[0]
-        right = reference.ddim_step(gaussian(case), x_t, torch.full((B,), t, dtype=torch.long),
+        right = reference.ddim_reverse_step(gaussian(case), x_t, torch.full((B,), t, dtype=torch.long),
                                     torch.full((B,), t_prev, dtype=torch.long), case.schedule,
                                     eta, noises[i] if eta > 0 else None).x_prev
         step_wrong |= not close(c.output, right, dtype)

@@ -8,8 +8,9 @@ from dataclasses import dataclass
 
 import torch
 
-from .diffusion import PREDICTIONS
-from .losses import VLBTerms, eps_weight, prior_kl
+from .bound import VLBTerms, prior_kl
+from .losses import eps_weight
+from .options import PREDICTIONS, Prediction, Variance, check_option
 from .schedules import Schedule
 
 # L_T above this many bits per dimension is no longer negligible next to a bound of a few bits/dim.
@@ -102,18 +103,17 @@ def summarize_bound(vlb: VLBTerms) -> BoundSummary:
     )
 
 
-def loss_weight_on_eps(schedule: Schedule, prediction: str) -> torch.Tensor:
-    """How a simple loss of each output type (reference.simple_loss) weighs the ε error at each t, (T,), relative to
+def loss_weight_on_eps(schedule: Schedule, prediction: Prediction) -> torch.Tensor:
+    """How a simple loss of each output type (reference.diffusion.losses.simple_loss) weighs the ε error at each t, (T,), relative to
     ε's own L_simple: 1 for "eps"; 1/SNR_t for "x0", since x0 − x̂0 = √((1 − ᾱ_t)/ᾱ_t)·(ε − ε̂) by eq. 4; and
     1/ᾱ_t = 1 + 1/SNR_t for "v", since v − v̂ = (ε − ε̂)/√ᾱ_t (Salimans & Ho 2022, §4; Kingma et al. 2021)."""
-    if prediction not in PREDICTIONS:
-        raise ValueError(f"prediction must be one of {', '.join(map(repr, PREDICTIONS))}; got {prediction!r}")
+    check_option("prediction", prediction, PREDICTIONS)
     if prediction == "eps":
         return torch.ones_like(schedule.alpha_bar)
     return 1 / schedule.snr if prediction == "x0" else 1 / schedule.alpha_bar
 
 
-def eps_weight_over_simple(schedule: Schedule, variance: str, dims: int) -> torch.Tensor:
+def eps_weight_over_simple(schedule: Schedule, variance: Variance, dims: int) -> torch.Tensor:
     """D·(eq. 12 weight), (T,): how many times more the true term L_t weighs E‖ε − ε_θ‖² than L_simple does.
 
     L_simple (eq. 14) is the mean over D dimensions, a weight of 1/D on the summed square error at every t;

@@ -1,7 +1,9 @@
 """Ancestral DDPM sampling (Ho et al. 2020, Algorithm 2) and DDIM (Song et al. 2021, eq. 12).
 
-Each sampler is a generator of steps, which the lab's pages read to show progress and x̂0, with a
-`sample_*` function on top that runs it to the end.
+Each sampler is a generator of steps (`ddpm_steps`, `ddim_steps`), which the lab's pages read to show progress and
+x̂0. `sample_ddpm` / `sample_ddim` run one to the end and return the sample; `ddpm_trajectory` / `ddim_trajectory`
+also return the path. The steps use one int t for the whole batch, the samplers' private shortcut (see
+reference/diffusion/timesteps.py).
 """
 from __future__ import annotations
 
@@ -10,8 +12,9 @@ from typing import Callable, Iterator
 
 import torch
 
-from .diffusion import Model, model_predictions, p_mean_variance, predict_eps_from_x0
 from .guidance import condition
+from .options import DDIM_SPACINGS, Prediction, Spacing, Variance, check_option
+from .p import Model, model_predictions, p_mean_variance, predict_eps_from_x0
 from .schedules import Schedule
 from .timesteps import Timestep, check_t, extract
 
@@ -64,14 +67,15 @@ def _noise_source(noises, n_steps: int, x: torch.Tensor, generator):
 
 
 def ddpm_steps(model: Model, x_T: torch.Tensor, schedule: Schedule, *, noises: torch.Tensor | None = None,
-               generator: torch.Generator | None = None, variance: str = "fixed_large",
-               clip_x0: float | None = None, prediction: str = "eps", y: torch.Tensor | None = None,
+               generator: torch.Generator | None = None, variance: Variance = "fixed_large",
+               clip_x0: float | None = None, prediction: Prediction = "eps", y: torch.Tensor | None = None,
                guidance: float = 0.0) -> Iterator[Step]:
     """Algorithm 2, one step at a time, for t = T−1 … 0 (paper's T … 1), for a model predicting `prediction`.
 
     x_{t-1} = μ_θ(x_t, t) + σ_t·z with z = noises[t] (or a draw from `generator`) for t > 0, and no noise at
     t = 0. σ_t² = β_t ("fixed_large") or β̃_t ("fixed_small"). A class-conditional model samples class y (B,)
-    with guidance scale w = `guidance` (reference/guidance.py, Ho & Salimans eq. 6), or unconditionally without y.
+    with guidance scale w = `guidance` (reference/diffusion/guidance.py, Ho & Salimans eq. 6), or unconditionally
+    without y.
     """
     model = condition(model, y, guidance)
     z_at = _noise_source(noises, schedule.T, x_T, generator)
@@ -84,10 +88,7 @@ def ddpm_steps(model: Model, x_T: torch.Tensor, schedule: Schedule, *, noises: t
             x_t = x_prev
 
 
-DDIM_SPACINGS = ("trailing", "leading", "linspace")
-
-
-def ddim_timesteps(T: int, steps: int, spacing: str = "trailing") -> list[int]:
+def ddim_timesteps(T: int, steps: int, spacing: Spacing = "trailing") -> list[int]:
     """The sub-sequence τ of Song et al. §4.2: `steps` distinct 0-indexed timesteps of T, ascending.
 
     The spacings of Lin et al. (2024, Table 2), as diffusers' DDIMScheduler names them:
@@ -100,8 +101,7 @@ def ddim_timesteps(T: int, steps: int, spacing: str = "trailing") -> list[int]:
     up to steps = T, where every spacing gives 0 … T − 1. Halves round to even (Python's round on the exact
     fraction); diffusers works in floats, so at an exact half it may round the other way.
     """
-    if spacing not in DDIM_SPACINGS:
-        raise ValueError(f"spacing must be one of {', '.join(map(repr, DDIM_SPACINGS))}; got {spacing!r}")
+    check_option("spacing", spacing, DDIM_SPACINGS)
     if isinstance(steps, bool) or not isinstance(steps, int) or not 1 <= steps <= T:
         raise ValueError(f"steps must be an integer in [1, T] = [1, {T}]; got {steps!r}")
     if spacing == "trailing":
@@ -111,8 +111,8 @@ def ddim_timesteps(T: int, steps: int, spacing: str = "trailing") -> list[int]:
     return [round(i * (T - 1) / (steps - 1)) for i in range(steps)] if steps > 1 else [0]
 
 
-def ddim_step(model: Model, x_t: torch.Tensor, t: Timestep, t_prev: Timestep, schedule: Schedule, eta: float = 0.0,
-              noise: torch.Tensor | None = None, clip_x0: float | None = None, prediction: str = "eps") -> Step:
+def ddim_reverse_step(model: Model, x_t: torch.Tensor, t: Timestep, t_prev: Timestep, schedule: Schedule, eta: float = 0.0,
+                      noise: torch.Tensor | None = None, clip_x0: float | None = None, prediction: Prediction = "eps") -> Step:
     """One DDIM step (Song et al. 2021, eq. 12) from x_t at t to x_prev at t_prev < t; t_prev = −1 is the last step.
 
     1. ε_θ(x_t, t) and x̂0 from the model, whatever it predicts (`model_predictions`; eq. 15 of Ho et al.).
@@ -145,9 +145,9 @@ def ddim_step(model: Model, x_t: torch.Tensor, t: Timestep, t_prev: Timestep, sc
 
 def ddim_steps(model: Model, x_T: torch.Tensor, schedule: Schedule, timesteps: list[int], eta: float = 0.0, *,
                noises: torch.Tensor | None = None, generator: torch.Generator | None = None,
-               clip_x0: float | None = None, prediction: str = "eps", y: torch.Tensor | None = None,
+               clip_x0: float | None = None, prediction: Prediction = "eps", y: torch.Tensor | None = None,
                guidance: float = 0.0) -> Iterator[Step]:
-    """DDIM over the ascending sub-sequence `timesteps`, run from its end by `ddim_step`; the step from
+    """DDIM over the ascending sub-sequence `timesteps`, run from its end by `ddim_reverse_step`; the step from
     timesteps[i] goes to timesteps[i − 1] (to −1, the data, for i = 0) with z = noises[i].
     η = 0 is deterministic; η = 1 with every timestep is DDPM with σ² = β̃. Class y and guidance as in `ddpm_steps`.
     """
@@ -161,34 +161,54 @@ def ddim_steps(model: Model, x_T: torch.Tensor, schedule: Schedule, timesteps: l
     with torch.no_grad():
         for i in reversed(range(len(timesteps))):
             t_prev = timesteps[i - 1] if i > 0 else -1
-            step = ddim_step(model, x_t, timesteps[i], t_prev, schedule, eta, z_at(i) if eta > 0 else None, clip_x0,
+            step = ddim_reverse_step(model, x_t, timesteps[i], t_prev, schedule, eta, z_at(i) if eta > 0 else None, clip_x0,
                              prediction)
             yield step
             x_t = step.x_prev
 
 
-def _run(steps: Iterator[Step], n_steps: int, return_trajectory: bool, progress: Progress | None):
+def _run(steps: Iterator[Step], n_steps: int, progress: Progress | None) -> tuple[torch.Tensor, Trajectory]:
+    """Run a step generator to its end: (the sample, its Trajectory)."""
     timesteps, xs, x0_preds = [], [], []
     x = None
     for i, step in enumerate(steps):
-        if return_trajectory:
-            timesteps.append(step.t)
-            xs.append(step.x_t)
-            x0_preds.append(step.x0_pred)
+        timesteps.append(step.t)
+        xs.append(step.x_t)
+        x0_preds.append(step.x0_pred)
         x = step.x_prev
         if progress is not None:
             progress(i + 1, n_steps)
-    if not return_trajectory:
-        return x
     return x, Trajectory(timesteps, torch.stack(xs + [x]), torch.stack(x0_preds))
+
+
+def _last(steps: Iterator[Step], n_steps: int, progress: Progress | None) -> torch.Tensor:
+    """Run a step generator to its end, holding only the current x: the sample."""
+    x = None
+    for i, step in enumerate(steps):
+        x = step.x_prev
+        if progress is not None:
+            progress(i + 1, n_steps)
+    return x
+
+
+def ddpm_trajectory(model: Model, shape, schedule: Schedule, *, x_T: torch.Tensor | None = None,
+                    noises: torch.Tensor | None = None, generator: torch.Generator | None = None,
+                    variance: Variance = "fixed_large", clip_x0: float | None = None, progress: Progress | None = None,
+                    device=None, dtype=torch.float32, prediction: Prediction = "eps", y: torch.Tensor | None = None,
+                    guidance: float = 0.0) -> tuple[torch.Tensor, Trajectory]:
+    """`sample_ddpm`, also returning every x_t and x̂0 along the way: (x0, Trajectory)."""
+    x_T = _start(shape, schedule, x_T, generator, device, dtype)
+    steps = ddpm_steps(model, x_T, schedule, noises=noises, generator=generator, variance=variance, clip_x0=clip_x0,
+                       prediction=prediction, y=y, guidance=guidance)
+    return _run(steps, schedule.T, progress)
 
 
 def sample_ddpm(model: Model, shape, schedule: Schedule, *, x_T: torch.Tensor | None = None,
                 noises: torch.Tensor | None = None, generator: torch.Generator | None = None,
-                variance: str = "fixed_large", clip_x0: float | None = None, return_trajectory: bool = False,
-                progress: Progress | None = None, device=None, dtype=torch.float32, prediction: str = "eps",
-                y: torch.Tensor | None = None, guidance: float = 0.0):
-    """Draw samples of `shape` (B, *S) by Algorithm 2. Returns x0, or (x0, Trajectory) with return_trajectory.
+                variance: Variance = "fixed_large", clip_x0: float | None = None, progress: Progress | None = None,
+                device=None, dtype=torch.float32, prediction: Prediction = "eps", y: torch.Tensor | None = None,
+                guidance: float = 0.0) -> torch.Tensor:
+    """Draw samples x0 of `shape` (B, *S) by Algorithm 2 (`ddpm_trajectory` also returns the path).
 
     Reproducible bit for bit given x_T and noises (T, *shape); otherwise both are drawn from `generator`
     (on its device) or from torch's global generator on `device`. `progress(done, T)` is called after each step.
@@ -197,19 +217,36 @@ def sample_ddpm(model: Model, shape, schedule: Schedule, *, x_T: torch.Tensor | 
     x_T = _start(shape, schedule, x_T, generator, device, dtype)
     steps = ddpm_steps(model, x_T, schedule, noises=noises, generator=generator, variance=variance, clip_x0=clip_x0,
                        prediction=prediction, y=y, guidance=guidance)
-    return _run(steps, schedule.T, return_trajectory, progress)
+    return _last(steps, schedule.T, progress)
+
+
+def _ddim_run(model: Model, shape, schedule: Schedule, steps: int, eta: float, spacing: Spacing,
+              timesteps: list[int] | None, x_T, noises, generator, clip_x0, device, dtype, prediction, y, guidance):
+    timesteps = ddim_timesteps(schedule.T, steps, spacing) if timesteps is None else list(timesteps)
+    x_T = _start(shape, schedule, x_T, generator, device, dtype)
+    return ddim_steps(model, x_T, schedule, timesteps, eta, noises=noises, generator=generator, clip_x0=clip_x0,
+                      prediction=prediction, y=y, guidance=guidance), len(timesteps)
 
 
 def sample_ddim(model: Model, shape, schedule: Schedule, steps: int = 50, eta: float = 0.0, *,
-                spacing: str = "trailing", timesteps: list[int] | None = None, x_T: torch.Tensor | None = None,
+                spacing: Spacing = "trailing", timesteps: list[int] | None = None, x_T: torch.Tensor | None = None,
                 noises: torch.Tensor | None = None, generator: torch.Generator | None = None,
-                clip_x0: float | None = None, return_trajectory: bool = False, progress: Progress | None = None,
-                device=None, dtype=torch.float32, prediction: str = "eps", y: torch.Tensor | None = None,
-                guidance: float = 0.0):
-    """Draw samples of `shape` by DDIM over `steps` timesteps placed by `spacing` (see `ddim_timesteps`), or over
+                clip_x0: float | None = None, progress: Progress | None = None, device=None, dtype=torch.float32,
+                prediction: Prediction = "eps", y: torch.Tensor | None = None, guidance: float = 0.0) -> torch.Tensor:
+    """Draw samples x0 of `shape` by DDIM over `steps` timesteps placed by `spacing` (see `ddim_timesteps`), or over
     the given ascending `timesteps`; class y (B,) and guidance scale `guidance` as in `ddpm_steps`."""
-    timesteps = ddim_timesteps(schedule.T, steps, spacing) if timesteps is None else list(timesteps)
-    x_T = _start(shape, schedule, x_T, generator, device, dtype)
-    run = ddim_steps(model, x_T, schedule, timesteps, eta, noises=noises, generator=generator, clip_x0=clip_x0,
-                     prediction=prediction, y=y, guidance=guidance)
-    return _run(run, len(timesteps), return_trajectory, progress)
+    run, n = _ddim_run(model, shape, schedule, steps, eta, spacing, timesteps, x_T, noises, generator, clip_x0, device,
+                       dtype, prediction, y, guidance)
+    return _last(run, n, progress)
+
+
+def ddim_trajectory(model: Model, shape, schedule: Schedule, steps: int = 50, eta: float = 0.0, *,
+                    spacing: Spacing = "trailing", timesteps: list[int] | None = None,
+                    x_T: torch.Tensor | None = None, noises: torch.Tensor | None = None,
+                    generator: torch.Generator | None = None, clip_x0: float | None = None,
+                    progress: Progress | None = None, device=None, dtype=torch.float32, prediction: Prediction = "eps",
+                    y: torch.Tensor | None = None, guidance: float = 0.0) -> tuple[torch.Tensor, Trajectory]:
+    """`sample_ddim`, also returning every x_t and x̂0 along the way: (x0, Trajectory)."""
+    run, n = _ddim_run(model, shape, schedule, steps, eta, spacing, timesteps, x_T, noises, generator, clip_x0, device,
+                       dtype, prediction, y, guidance)
+    return _run(run, n, progress)

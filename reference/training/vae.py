@@ -1,36 +1,33 @@
-"""Training the digits VAE of reference/vae.py: repeat { x ~ training digits, ε ~ N(0, I), gradient step on the
+"""Training the digits VAE of reference/families/vae.py: repeat { x ~ training digits, ε ~ N(0, I), gradient step on the
 negative ELBO −log p_θ(x | μ_φ(x) + σ_φ(x) ⊙ ε) + KL(q_φ(z | x) ‖ N(0, I)) (Kingma & Welling 2014, eq. 10) },
-with Adam and an EMA of the weights, as reference.train trains the denoisers.
+with Adam and an EMA of the weights, by the loop reference/training/loop.py runs for every trainer.
 
-    python -m reference.train_vae --latent-dim 2 --steps 3000 --seed 0 --out reference/weights/latent/vae_z2
+    python -m reference.training.vae --latent-dim 2 --steps 3000 --seed 0 --out reference/weights/latent/vae_z2
 
-writes, beside `--out`, what reference.train writes: `.safetensors` + `.json` (the EMA weights and their manifest:
+writes, beside `--out`, what reference.training.ddpm writes: `.safetensors` + `.json` (the EMA weights and their manifest:
 the exact command, config, seed, sha256 and the measured quality), `.loss.csv` (step, mean negative ELBO and mean
 KL over the last `--log-every` steps, nats per digit) and `.state.safetensors` for `--resume`. Every random draw
 comes from one seeded CPU generator, so the same command (same torch, same thread count) gives the same weights.
-The latent DDPM on top is trained by `python -m reference.train --data latent --vae <out>` (reference/latent.py).
+The latent DDPM on top is trained by `python -m reference.training.ddpm --data latent --vae <out>` (reference/families/latent.py).
 """
 from __future__ import annotations
 
 import argparse
-import copy
 import json
 import math
 import shlex
 from dataclasses import dataclass, field
 
 import torch
-from tqdm import tqdm
 
-from .checkpoints import save_checkpoint
-from .data import load_digits_split
-from .device import default_device
-from .evaluate import digit_quality, digits_classifier
-from .latent import decode_latents, posterior_means, sample_prior
-from .train import CLIP_NORM, _final_loss, _paths, _truncate_log
-from .train_cli import add_common_arguments, check_common, common_command_args, parse_config
-from .train_state import load_state, save_state
-from .vae import ConvVAE, vae_loss
+from ..checkpoints import save_checkpoint
+from ..data import load_digits_split
+from ..device import default_device
+from ..evaluate import digit_quality, digits_classifier
+from ..families.latent import decode_latents, posterior_means, sample_prior
+from .loop import (StepTrainer, add_common_arguments, check_common, common_command_args, final_loss, parse_config, run,
+                   set_threads)
+from ..families.vae import ConvVAE, vae_loss
 
 DEFAULT_CONFIG = {"channels": 16}  # 40 k parameters; channels 32 overfitted the 1437 training digits more
 PRIOR_SAMPLES = 500  # decoded prior draws the manifest's quality figure labels
@@ -66,7 +63,7 @@ class VAEConfig:
     def command(self) -> str:
         config = {k: v for k, v in self.model_spec[1].items() if k != "latent_dim"}
         head, tail = common_command_args(self, config)
-        return shlex.join(["python", "-m", "reference.train_vae", "--latent-dim", str(self.latent_dim), *head, *tail,
+        return shlex.join(["python", "-m", "reference.training.vae", "--latent-dim", str(self.latent_dim), *head, *tail,
                            "--out", self.out])
 
 
@@ -98,75 +95,56 @@ def evaluate(vae, seed: int) -> dict:
             "prior_samples": {"n_samples": PRIOR_SAMPLES, **digit_quality(prior_x, classifier)}}
 
 
+class VAETrainer(StepTrainer):
+    """The VAE's steps: x from the training digits, ε ~ N(0, I), both from the trainer's generator; Adam on the mean
+    negative ELBO (eq. 10). The VAE is initialised from torch's generator as the caller seeded it."""
+
+    def __init__(self, cfg: VAEConfig, vae: ConvVAE, x_all: torch.Tensor):
+        super().__init__(cfg, vae)
+        self.x_all = x_all  # (N, 1, 8, 8), on the CPU
+        self.device = next(vae.parameters()).device
+
+    def step_losses(self) -> tuple[float, float]:
+        """One step; returns (the negative ELBO, its KL part), batch means in nats per digit."""
+        cfg = self.cfg
+        idx = torch.randint(len(self.x_all), (cfg.batch_size,), generator=self.generator)
+        eps = torch.randn((cfg.batch_size, cfg.latent_dim), generator=self.generator)
+        out = vae_loss(self.model, self.x_all[idx].to(self.device), eps.to(self.device))
+        loss = out.loss.mean()
+        if not math.isfinite(loss.item()):
+            raise FloatingPointError(f"the negative ELBO became {loss.item()} at step {self.steps_done}; lower --lr")
+        self.descend(loss)
+        self.end_step()
+        return loss.item(), out.kl.mean().item()
+
+
 def train(cfg: VAEConfig, resume: bool = False, progress: bool = True) -> dict:
     """Maximise the ELBO for cfg.steps steps (continuing from the saved state with `resume`); returns the manifest.
 
     1. Seed: torch.manual_seed(seed) initialises the VAE; a CPU generator seeded with `seed` draws every batch.
-    2. Each step: x from the training digits, ε ~ N(0, I); Adam on the mean negative ELBO (eq. 10).
-    3. EMA: θ_ema ← d·θ_ema + (1 − d)·θ with d = min(ema_decay, (1 + step)/(10 + step)).
-    4. Save the EMA weights and the manifest (with the measured quality unless cfg.evaluate is off).
+    2. `run` the VAETrainer's steps (each with the EMA: θ_ema ← d·θ_ema + (1 − d)·θ, d = min(ema_decay,
+       (1 + step)/(10 + step))), logging and saving the state as they go.
+    3. Save the EMA weights and the manifest (with the measured quality unless cfg.evaluate is off).
     """
-    if cfg.threads:
-        torch.set_num_threads(cfg.threads)
+    set_threads(cfg)
     device = default_device()
-    paths = _paths(cfg.out)
     x_all = load_digits_split().x_train  # (N, 1, 8, 8), on the CPU
-
     torch.manual_seed(cfg.seed)  # 1.
     class_name, config = cfg.model_spec
-    vae = ConvVAE(**config).to(device)
-    ema = copy.deepcopy(vae).requires_grad_(False)
-    optimizer = torch.optim.Adam(vae.parameters(), lr=cfg.lr)
-    generator = torch.Generator().manual_seed(cfg.seed)
-    start = load_state(paths["state"], cfg, vae, ema, optimizer, generator) if resume else 0
-    if start > cfg.steps:
-        raise ValueError(f"--steps {cfg.steps} is below the {start} steps the saved state has already run")
+    trainer = VAETrainer(cfg, ConvVAE(**config).to(device), x_all)
+    paths = run(trainer, ("loss", "kl"), f"train vae z{cfg.latent_dim}", resume, progress)  # 2.
 
-    paths["stem"].parent.mkdir(parents=True, exist_ok=True)
-    if resume:
-        _truncate_log(paths["csv"], start)
-    else:
-        paths["csv"].write_text("step,loss,kl\n")
-    window: list[tuple[float, float]] = []
-    vae.train()
-    with paths["csv"].open("a") as log:
-        for step in tqdm(range(start, cfg.steps), initial=start, total=cfg.steps, disable=not progress,
-                         desc=f"train vae z{cfg.latent_dim}"):
-            idx = torch.randint(len(x_all), (cfg.batch_size,), generator=generator)  # 2.
-            eps = torch.randn((cfg.batch_size, cfg.latent_dim), generator=generator)
-            out = vae_loss(vae, x_all[idx].to(device), eps.to(device))
-            loss = out.loss.mean()
-            if not math.isfinite(loss.item()):
-                raise FloatingPointError(f"the negative ELBO became {loss.item()} at step {step}; lower --lr")
-            optimizer.zero_grad(set_to_none=True)
-            loss.backward()
-            torch.nn.utils.clip_grad_norm_(vae.parameters(), CLIP_NORM)
-            optimizer.step()
-            decay = min(cfg.ema_decay, (1 + step) / (10 + step))  # 3.
-            with torch.no_grad():
-                for p_ema, p in zip(ema.parameters(), vae.parameters()):
-                    p_ema.lerp_(p, 1 - decay)
-            window.append((loss.item(), out.kl.mean().item()))
-            if (step + 1) % cfg.log_every == 0 or step + 1 == cfg.steps:
-                log.write(f"{step + 1},{sum(w[0] for w in window) / len(window):.6f},"
-                          f"{sum(w[1] for w in window) / len(window):.6f}\n")
-                window = []
-            if (step + 1) % cfg.save_every == 0 and step + 1 < cfg.steps:
-                log.flush()
-                save_state(paths["state"], cfg, step + 1, vae, ema, optimizer, generator)
-    save_state(paths["state"], cfg, cfg.steps, vae, ema, optimizer, generator)
-
-    ema.eval()  # 4.
+    ema = trainer.ema.eval()  # 3.
     manifest = {"data": "digits", "latent_dim": cfg.latent_dim, "steps": cfg.steps, "seed": cfg.seed,
                 "batch_size": cfg.batch_size, "lr": cfg.lr, "ema_decay": cfg.ema_decay, "command": cfg.command(),
-                "final_loss": _final_loss(paths["csv"], cfg.log_every),
+                "final_loss": final_loss(paths["csv"], cfg.log_every),
                 "final_loss_means": "negative ELBO (eq. 10), nats per training digit, one draw of ε",
                 "quality": evaluate(ema, cfg.seed) if cfg.evaluate else None, "trained_on": str(device)}
     return save_checkpoint(ema, class_name, manifest, paths["stem"])
 
 
 def main(argv: list[str] | None = None) -> None:
-    parser = argparse.ArgumentParser(prog="python -m reference.train_vae", description=__doc__.split("\n\n")[0])
+    parser = argparse.ArgumentParser(prog="python -m reference.training.vae", description=__doc__.split("\n\n")[0])
     parser.add_argument("--latent-dim", type=int, required=True, help="the size of z")
     add_common_arguments(parser, steps=3000, batch_size=128, lr=1e-3, ema_decay=0.995,
                          out_example="reference/weights/latent/vae_z2")

@@ -1,6 +1,6 @@
 """A training run's state on disk, for `--resume`: model, EMA, Adam moments, the generator and the step, with the
-settings it was saved under, so that a resumed run equals an uninterrupted one. Used by reference/train.py,
-reference/train_vae.py and reference/train_families.py.
+settings it was saved under, so that a resumed run equals an uninterrupted one. Used by every trainer through
+reference/training/loop.py's StepTrainer.
 """
 from __future__ import annotations
 

@@ -1,15 +1,15 @@
 """The lab's denoisers ε_θ(x_t, t), built by class name from the plain config dict a checkpoint manifest stores.
 
-MLPDenoiser for 2-D toy data (reference/mlp.py), UNet for (B, 1, 8, 8) digits (reference/unet.py); both are
+MLPDenoiser for 2-D toy data (reference/nets/mlp.py), UNet for (B, 1, 8, 8) digits (reference/nets/unet.py); both are
 `model(x_t, t) -> eps_pred` with t a (B,) long tensor, 0-indexed. With `num_classes` in the config they are
-class-conditional, `model(x_t, t, y)` with y (B,) long and None for the null label (reference/labels.py), for
-classifier-free guidance (reference/guidance.py).
+class-conditional, `model(x_t, t, y)` with y (B,) long and None for the null label (reference/nets/labels.py), for
+classifier-free guidance (reference/diffusion/guidance.py).
 """
 from __future__ import annotations
 
 from torch import nn
 
-from .embedding import timestep_embedding
+from .embeddings import timestep_embedding
 from .mlp import MLPDenoiser
 from .unet import UNet
 

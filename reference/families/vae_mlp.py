@@ -6,7 +6,7 @@ learned σ_j per data dimension j, either
 - "continuous": the density N(x; μ_θ(z), diag σ²), for real-valued data (the toys), or
 - "discrete": that Gaussian integrated over x's bin of the 8-bit grid on [−1, 1] (Ho et al. 2020 eq. 13, the
   decoder the digits DDPM's bound uses), a probability, so that the ELBO bounds the same discrete log P(x).
-It trains by reference/vae.py's `vae_loss` (K&W eq. 10) and shares its bounds. Its p(x) = ∫ p_θ(x | z) p(z) dz has
+It trains by reference/families/vae.py's `vae_loss` (K&W eq. 10) and shares its bounds. Its p(x) = ∫ p_θ(x | z) p(z) dz has
 no closed form: the ELBO and the importance-weighted bound bound it from below. Sampling is one decoder pass.
 """
 from __future__ import annotations
@@ -17,7 +17,8 @@ import torch
 from torch import nn
 
 from .flow import check_config, mlp
-from .losses import DECODERS, discretized_gaussian_log_likelihood, gaussian_log_likelihood
+from ..diffusion.losses import discretized_gaussian_log_likelihood, gaussian_log_likelihood
+from ..diffusion.options import DECODERS, Decoder
 
 
 class MLPVAE(nn.Module):
@@ -27,7 +28,7 @@ class MLPVAE(nn.Module):
     """
 
     def __init__(self, data_shape: list[int] = (2,), latent_dim: int = 2, hidden: int = 128, layers: int = 2,
-                 decoder: str = "continuous"):
+                 decoder: Decoder = "continuous"):
         super().__init__()
         data_shape = list(data_shape)
         check_config("MLPVAE", {"latent_dim": latent_dim, "hidden": hidden, "layers": layers}, data_shape)

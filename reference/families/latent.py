@@ -1,12 +1,12 @@
 """Latent diffusion (Rombach et al. 2022): a DDPM fitted to a VAE's latents, sampled there and decoded.
 
-A VAE (reference/vae.py) is trained with the prior p(z) = N(0, I), but what its encoder actually produces for the
+A VAE (reference/families/vae.py) is trained with the prior p(z) = N(0, I), but what its encoder actually produces for the
 data is the aggregated posterior q(z) = (1/N) Σ_n q_φ(z | x_n). The two differ, so decoding prior draws gives
 digits the decoder never learned to draw. Latent diffusion fits a DDPM to q(z) instead:
 
 1. Standardise: ẑ = (z − m) / s, with m and s the per-dimension mean and standard deviation of the training
    digits' posterior means μ_φ(x_n) (Rombach et al. §4.3 rescale their latents to unit variance the same way).
-2. Train ε_θ(ẑ_t, t) by Algorithm 1 and L_simple (Ho et al. eq. 14) on draws ẑ of q(z) — `reference.train`
+2. Train ε_θ(ẑ_t, t) by Algorithm 1 and L_simple (Ho et al. eq. 14) on draws ẑ of q(z) — `reference.training`
    with `--data latent --vae <checkpoint>`; ε_θ is the toy sets' MLPDenoiser, in latent_dim dimensions.
 3. Sample ẑ_0 by Algorithm 2 (or DDIM), un-standardise z = s ⊙ ẑ_0 + m, and decode x = μ_θ(z), the mean of
    p_θ(x | z): `sample_latent_ddpm`, on top of the existing samplers, `decode_latents`.
@@ -25,12 +25,13 @@ from typing import Callable, NamedTuple
 import torch
 from safetensors.torch import load_file
 
-from .checkpoints import WEIGHTS_DIR, Checkpoint, load_checkpoint, sha256_of
-from .data import load_digits_split
-from .device import default_device
-from .evaluate import bits_per_dim, digit_quality, digits_classifier, sliced_wasserstein, support_precision
-from .sampling import sample_ddim, sample_ddpm
-from .schedules import Schedule
+from ..checkpoints import WEIGHTS_DIR, Checkpoint, load_checkpoint, sha256_of
+from ..data import load_digits_split
+from ..device import default_device
+from ..evaluate import bits_per_dim, digit_quality, digits_classifier, sliced_wasserstein, support_precision
+from ..diffusion.options import SAMPLERS, Sampler, check_option
+from ..diffusion.sampling import sample_ddim, sample_ddpm
+from ..diffusion.schedules import Schedule
 from .vae import ConvVAE
 
 LATENT_DIR = WEIGHTS_DIR / "latent"
@@ -40,7 +41,6 @@ LATENT_SEED = 0  # the seed of those draws
 HELDOUT_SEED = 1  # the seed of the one draw z ~ q_φ(z | x) per held-out (test) digit
 DISTANCE_SETS = 8  # sets of samples, each as large as the held-out q(z) draws, that a distance is averaged over
 QUALITY_SAMPLES = 500  # decoded samples the latent DDPM manifest's classifier figures label
-SAMPLERS = ("ddpm", "ddim")
 
 
 class LatentStats(NamedTuple):
@@ -103,7 +103,7 @@ class LatentSamples(NamedTuple):
 
 
 def sample_latent_ddpm(eps_model, schedule: Schedule, vae: ConvVAE, stats: LatentStats, n: int, *,
-                       sampler: str = "ddpm", steps: int = 50, clip_x0: float | None = None,
+                       sampler: Sampler = "ddpm", steps: int = 50, clip_x0: float | None = None,
                        generator: torch.Generator | None = None,
                        progress: Callable[[int, int], None] | None = None) -> LatentSamples:
     """Sample a latent DDPM and decode: the latent-diffusion sampler of Rombach et al. 2022.
@@ -113,8 +113,7 @@ def sample_latent_ddpm(eps_model, schedule: Schedule, vae: ConvVAE, stats: Laten
     2. Un-standardise: z = s ⊙ ẑ_0 + m.
     3. Decode: x = μ_θ(z), the mean of the VAE's p_θ(x | z).
     """
-    if sampler not in SAMPLERS:
-        raise ValueError(f"sampler must be one of {', '.join(map(repr, SAMPLERS))}; got {sampler!r}")
+    check_option("sampler", sampler, SAMPLERS)
     if isinstance(n, bool) or not isinstance(n, int) or n < 1:
         raise ValueError(f"n must be a positive integer; got {n!r}")
     shape = (n, vae.latent_dim)

@@ -1,13 +1,13 @@
 """The three other model families the lab sets beside diffusion — a VAE, a GAN and a normalising flow — as shipped
 checkpoints in reference/weights/families/ (`<family>_<data>.safetensors` + `.json`), and what each family specifies.
 
-Their manifests record, like the denoisers' (reference/checkpoints.py), the exact training command (reference/
-train_families.py), seed, steps, sha256, parameter count, final loss, bits/dim on the diffusion models' held-out
-data and the same sample-quality figures. `load_family` checks the file against the manifest (hash, tensor names and
+Their manifests record, like the denoisers' (reference/checkpoints.py), the exact training command
+(reference/training/families.py), seed, steps, sha256, parameter count, final loss, bits/dim on the diffusion
+models' held-out data and the same sample-quality figures. `load_family` checks the file against the manifest (hash, tensor names and
 shapes) before building anything, and never unpickles.
 
 Bits/dim, in the units of the diffusion bound (reference.evaluate.bits_per_dim), on the same held-out examples:
-- toys (make_toy(n=2000, seed=1), as reference.train evaluates): −log p(x) of a density, bits per coordinate —
+- toys (make_toy(n=2000, seed=1), as reference.evaluate.evaluate_ddpm does): −log p(x) of a density, bits per coordinate —
   the flow's exact value, the VAE's negative ELBO (and its tighter importance-weighted bound);
 - digits (the first 100 test digits): −log P(x) of the discrete 8-bit bins on [−1, 1], bits per pixel — the
   flow's uniform-dequantisation bound, the VAE's negative ELBO with a discretised decoder (eq. 13 of Ho et al.).
@@ -23,8 +23,8 @@ from pathlib import Path
 import torch
 from torch import nn
 
-from .checkpoints import WEIGHTS_DIR, CheckpointNotFoundError, load_verified_weights
-from .device import default_device
+from ..checkpoints import WEIGHTS_DIR, CheckpointNotFoundError, load_verified_weights
+from ..device import default_device
 from .flow import RealNVP, dequantized_log_prob
 from .gan import MLPGAN
 from .vae import importance_weighted_log_likelihood, vae_loss

@@ -10,7 +10,7 @@ from dataclasses import dataclass
 
 import torch
 
-from .diffusion import q_posterior_mean_variance
+from .posterior import q_posterior_mean_variance
 from .losses import gaussian_log_likelihood
 from .schedules import Schedule
 from .timesteps import extract

@@ -1,4 +1,4 @@
-"""Inside the digits U-Net (reference/unet.py): its blocks read off the module tree, and what they compute at one t.
+"""Inside the digits U-Net (reference/nets/unet.py): its blocks read off the module tree, and what they compute at one t.
 
 `describe_unet(model, image_shape)` lists the blocks in the order the forward pass calls them, with the shapes a
 dummy forward pass gives them, their parameter counts (which add up to `count_parameters(model)`), where
@@ -23,7 +23,7 @@ from dataclasses import dataclass
 import torch
 from torch import nn
 
-from .embedding import timestep_embedding
+from .embeddings import timestep_embedding
 from .models import count_parameters
 from .unet import Downsample, ResBlock, SelfAttention, Unit, Upsample
 

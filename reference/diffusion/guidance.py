@@ -18,8 +18,8 @@ import math
 
 import torch
 
-from .diffusion import Model
-from .labels import check_labels
+from .p import Model
+from ..nets.labels import check_labels
 
 
 def num_classes_of(model) -> int:

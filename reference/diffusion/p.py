@@ -1,6 +1,6 @@
-"""The forward process q and the reverse step p_θ (Ho et al. 2020, §2–3).
+"""The reverse step p_θ(x_{t-1} | x_t) (Ho et al. 2020, §3.2, eqs. 11 and 15) for a model of ε, x0 or v.
 
-x0, x_t, eps: (B, *S). t: an int, or a (B,) long tensor, 0-indexed (paper's t is t + 1).
+x_t, eps: (B, *S); t: (B,) long, 0-indexed (paper's t is t + 1).
 """
 from __future__ import annotations
 
@@ -9,44 +9,11 @@ from typing import Callable
 
 import torch
 
+from .options import PREDICTIONS, Prediction, Variance, check_option
 from .schedules import Schedule
 from .timesteps import Timestep, check_t, extract, full_t
 
-Model = Callable[[torch.Tensor, torch.Tensor], torch.Tensor]  # model(x_t, t) -> its prediction, ε by default
-PREDICTIONS = ("eps", "x0", "v")  # what a model outputs: ε (Ho et al.), x0, or v (Salimans & Ho 2022, §4)
-
-
-def _check_same_shape(**tensors: torch.Tensor) -> None:
-    (first_name, first), *rest = tensors.items()
-    for name, x in rest:
-        if x.shape != first.shape:
-            raise ValueError(f"{name} must have the shape of {first_name} {tuple(first.shape)}; got {tuple(x.shape)}")
-        if x.device != first.device:
-            raise ValueError(f"{name} is on {x.device} but {first_name} is on {first.device}")
-
-
-def q_mean_variance(x0: torch.Tensor, t: Timestep, schedule: Schedule) -> tuple[torch.Tensor, float | torch.Tensor]:
-    """Mean √ᾱ_t·x0 and variance (1 − ᾱ_t) of q(x_t | x_0) (eq. 4)."""
-    check_t(t, x0, schedule.T)
-    return extract(schedule.sqrt_alpha_bar, t, x0) * x0, extract(1 - schedule.alpha_bar, t, x0)
-
-
-def q_sample(x0: torch.Tensor, t: Timestep, schedule: Schedule, noise: torch.Tensor) -> torch.Tensor:
-    """x_t = √ᾱ_t·x0 + √(1 − ᾱ_t)·ε, a draw from q(x_t | x_0) (eq. 4)."""
-    check_t(t, x0, schedule.T)
-    _check_same_shape(x0=x0, noise=noise)
-    sqrt_ab = extract(schedule.sqrt_alpha_bar, t, x0)
-    sqrt_one_minus_ab = extract(schedule.sqrt_one_minus_alpha_bar, t, x0)
-    return sqrt_ab * x0 + sqrt_one_minus_ab * noise
-
-
-def q_posterior_mean_variance(x0: torch.Tensor, x_t: torch.Tensor, t: Timestep, schedule: Schedule):
-    """Mean μ̃_t(x_t, x0), variance β̃_t and clipped log variance of q(x_{t-1} | x_t, x_0) (eqs. 6–7)."""
-    check_t(t, x_t, schedule.T)
-    _check_same_shape(x_t=x_t, x0=x0)
-    mean = extract(schedule.posterior_mean_coef1, t, x_t) * x0 + extract(schedule.posterior_mean_coef2, t, x_t) * x_t
-    return (mean, extract(schedule.posterior_variance, t, x_t),
-            extract(schedule.posterior_log_variance_clipped, t, x_t))
+Model = Callable[[torch.Tensor, torch.Tensor], torch.Tensor]  # eps_model(x_t, t) -> its prediction, ε by default
 
 
 def predict_x0_from_eps(x_t: torch.Tensor, t: Timestep, eps: torch.Tensor, schedule: Schedule) -> torch.Tensor:
@@ -75,12 +42,11 @@ def predict_eps_from_v(x_t: torch.Tensor, t: Timestep, v: torch.Tensor, schedule
 
 
 def model_predictions(model: Model, x_t: torch.Tensor, t: Timestep, schedule: Schedule,
-                      prediction: str = "eps") -> tuple[torch.Tensor, torch.Tensor]:
+                      prediction: Prediction = "eps") -> tuple[torch.Tensor, torch.Tensor]:
     """(ε̂, x̂0) at (x_t, t) from a model that outputs ε ("eps"), x0 ("x0") or v ("v"): its output is one of them, or
     v, and eq. 4 gives the other (eq. 15 for x̂0 from ε̂; for v, x0 = √ᾱ_t·x_t − √(1 − ᾱ_t)·v and
     ε = √(1 − ᾱ_t)·x_t + √ᾱ_t·v)."""
-    if prediction not in PREDICTIONS:
-        raise ValueError(f"prediction must be one of {', '.join(map(repr, PREDICTIONS))}; got {prediction!r}")
+    check_option("prediction", prediction, PREDICTIONS)
     out = model(x_t, full_t(t, x_t))
     if out.shape != x_t.shape:
         raise ValueError(f"model(x_t, t) must return the shape of x_t {tuple(x_t.shape)}; got {tuple(out.shape)}")
@@ -96,16 +62,16 @@ class PMeanVariance:
     """p_θ(x_{t-1} | x_t) = N(mean, variance), with the ε and x̂0 predictions behind it."""
 
     mean: torch.Tensor
-    variance: float | torch.Tensor
-    log_variance: float | torch.Tensor
+    variance: torch.Tensor  # (B, 1, …), or 0-dim for the samplers' int t
+    log_variance: torch.Tensor
     eps_pred: torch.Tensor
     x0_pred: torch.Tensor
 
 
 def p_mean_variance(model: Model, x_t: torch.Tensor, t: Timestep, schedule: Schedule,
-                    variance: str = "fixed_large", clip_x0: float | None = None,
-                    prediction: str = "eps") -> PMeanVariance:
-    """Mean and variance of p_θ(x_{t-1} | x_t) for a `model(x_t, t)` that predicts ε, x0 or v (`prediction`).
+                    variance: Variance = "fixed_large", clip_x0: float | None = None,
+                    prediction: Prediction = "eps") -> PMeanVariance:
+    """Mean and variance of p_θ(x_{t-1} | x_t) for a model `eps_model(x_t, t)` that predicts ε, x0 or v (`prediction`).
 
     1.–2. ε_θ(x_t, t) and x̂0 from the model (`model_predictions`; eq. 15 for an ε-model), x̂0 clipped to
        [−clip_x0, clip_x0] when given (images live in [−1, 1]).

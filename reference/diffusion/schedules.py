@@ -10,7 +10,8 @@ from dataclasses import dataclass, fields, replace
 
 import torch
 
-SCHEDULE_NAMES = ("linear", "cosine", "quadratic", "sigmoid")
+from .options import SCHEDULE_NAMES, VARIANCES, ScheduleName, Variance, check_option
+
 
 
 def _ends(T: int, beta_start: float | None, beta_end: float | None) -> tuple[float, float]:
@@ -95,7 +96,7 @@ def _check_betas(betas: torch.Tensor) -> torch.Tensor:
 class Schedule:
     """A noise schedule and its derived coefficients, all (T,) tensors (float64 unless `.to` says otherwise).
 
-    Index t is code's 0-indexed timestep; the paper's is t + 1 (see reference/timesteps.py).
+    Index t is code's 0-indexed timestep; the paper's is t + 1 (see reference/diffusion/timesteps.py).
     """
 
     betas: torch.Tensor
@@ -147,7 +148,7 @@ class Schedule:
         )
 
     @classmethod
-    def from_name(cls, name: str, T: int = 1000, zero_terminal_snr: bool = False, **params) -> "Schedule":
+    def from_name(cls, name: ScheduleName, T: int = 1000, zero_terminal_snr: bool = False, **params) -> "Schedule":
         """`linear`, `cosine`, `quadratic` or `sigmoid` with T steps.
 
         params: `beta_start`, `beta_end` (linear, quadratic, sigmoid); `s`, `max_beta` (cosine).
@@ -171,7 +172,7 @@ class Schedule:
             betas = _rescale_zero_terminal_snr(betas)
         return cls.from_betas(betas, name=name)
 
-    def reverse_variance(self, variance: str) -> tuple[torch.Tensor, torch.Tensor]:
+    def reverse_variance(self, variance: Variance) -> tuple[torch.Tensor, torch.Tensor]:
         """σ_t² and log σ_t² of p_θ(x_{t-1} | x_t): "fixed_large" σ² = β_t, "fixed_small" σ² = β̃_t (Ho et al. §3.2).
 
         At t = 0 both take β̃ at t = 1 for the log variance, as Ho et al.'s code does for the decoder.

@@ -4,7 +4,7 @@ from __future__ import annotations
 import torch
 from torch import nn
 
-from .embedding import timestep_embedding
+from .embeddings import timestep_embedding
 from .labels import LabelEmbedding, no_labels
 
 
@@ -13,8 +13,8 @@ class MLPDenoiser(nn.Module):
 
     h = W_in·[x_t, emb(t)], then `layers` pre-activation residual blocks h ← h + W·SiLU(h), then W_out·SiLU(h).
     With `num_classes`, class-conditional: emb(t) + emb(y), a learned embedding of y (B,) long, None meaning the
-    null label ∅ (reference/labels.py). Built from its plain `config` dict, which the checkpoint manifest stores
-    (num_classes only when set, so unconditional configs are as before).
+    null label ∅ (reference/nets/labels.py). Built from its plain `config` dict, which the checkpoint manifest stores
+    (num_classes only when set, so that an unconditional config holds no label setting).
     """
 
     def __init__(self, dim: int = 2, hidden: int = 128, layers: int = 3, t_dim: int = 32,
@@ -28,7 +28,7 @@ class MLPDenoiser(nn.Module):
         self.inp = nn.Linear(dim + t_dim, hidden)
         self.blocks = nn.ModuleList(nn.Linear(hidden, hidden) for _ in range(layers))
         self.out = nn.Linear(hidden, dim)
-        # created last: an unconditional MLPDenoiser draws the same initial weights as before
+        # created last, so that the layers above draw the same initial weights with and without labels
         self.label_emb = LabelEmbedding(num_classes, t_dim) if num_classes is not None else None
         if num_classes is not None:
             self.config["num_classes"] = num_classes

@@ -6,7 +6,7 @@ from the same distribution. For contrast, `unscaled_step_sample` drops the √(1
 Var x0 + Σ_{s≤t} β_s instead of staying near 1.
 
 Code's t is 0-indexed (the paper's t is t + 1): `q_step_sample(x_prev, 0, …)` makes the paper's x_1 from x_0.
-x0, x_prev, x_t, noise: (B, *S).
+x0, x_prev, x_t, eps: (B, *S).
 """
 from __future__ import annotations
 
@@ -15,27 +15,26 @@ from typing import Iterator
 
 import torch
 
-from .diffusion import _check_same_shape
 from .schedules import Schedule
-from .timesteps import Timestep, check_t, extract
+from .timesteps import Timestep, check_same_shape, check_t, extract
 
 
-def q_step_sample(x_prev: torch.Tensor, t: Timestep, schedule: Schedule, noise: torch.Tensor) -> torch.Tensor:
+def q_step_sample(x_prev: torch.Tensor, t: Timestep, schedule: Schedule, eps: torch.Tensor) -> torch.Tensor:
     """x_t = √(1 − β_t)·x_{t-1} + √β_t·ε, a draw from q(x_t | x_{t-1}) (eq. 2).
 
     x_prev is x_{t-1}, (B, *S); t: int or (B,) long, 0-indexed (paper's t is t + 1), so t = 0 steps from x0.
     """
     check_t(t, x_prev, schedule.T)
-    _check_same_shape(x_prev=x_prev, noise=noise)
-    return extract(schedule.alphas, t, x_prev) ** 0.5 * x_prev + extract(schedule.betas, t, x_prev) ** 0.5 * noise
+    check_same_shape(x_prev=x_prev, eps=eps)
+    return extract(schedule.alphas, t, x_prev) ** 0.5 * x_prev + extract(schedule.betas, t, x_prev) ** 0.5 * eps
 
 
-def unscaled_step_sample(x_prev: torch.Tensor, t: Timestep, schedule: Schedule, noise: torch.Tensor) -> torch.Tensor:
+def unscaled_step_sample(x_prev: torch.Tensor, t: Timestep, schedule: Schedule, eps: torch.Tensor) -> torch.Tensor:
     """x_t = x_{t-1} + √β_t·ε: eq. 2 without its √(1 − β_t), a chain that does not preserve variance (for contrast,
     not Ho et al.'s): Var x_t = Var x0 + Σ_{s≤t} β_s, which grows without bound."""
     check_t(t, x_prev, schedule.T)
-    _check_same_shape(x_prev=x_prev, noise=noise)
-    return x_prev + extract(schedule.betas, t, x_prev) ** 0.5 * noise
+    check_same_shape(x_prev=x_prev, eps=eps)
+    return x_prev + extract(schedule.betas, t, x_prev) ** 0.5 * eps
 
 
 def q_chain(x0: torch.Tensor, schedule: Schedule, generator: torch.Generator | None = None, *,
@@ -53,8 +52,8 @@ def q_chain(x0: torch.Tensor, schedule: Schedule, generator: torch.Generator | N
     step = q_step_sample if variance_preserving else unscaled_step_sample
     x_t = x0
     for t in range(schedule.T):
-        noise = torch.randn(x_t.shape, generator=generator, device=x_t.device, dtype=x_t.dtype)
-        x_t = step(x_t, t, schedule, noise)  # x_{t-1} -> x_t (eq. 2)
+        eps = torch.randn(x_t.shape, generator=generator, device=x_t.device, dtype=x_t.dtype)
+        x_t = step(x_t, t, schedule, eps)  # x_{t-1} -> x_t (eq. 2)
         yield t, x_t
 
 

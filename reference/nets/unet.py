@@ -10,7 +10,7 @@ import math
 import torch
 from torch import nn
 
-from .embedding import timestep_embedding
+from .embeddings import timestep_embedding
 from .labels import LabelEmbedding, no_labels
 
 
@@ -103,8 +103,8 @@ class UNet(nn.Module):
     channels·channel_mults[i] channels at level i (resolution H / 2^i); `blocks` units per level on the way down,
     `blocks + 1` on the way up; attention at the last (lowest) level and in the middle.
     With `num_classes`, class-conditional: a learned embedding of y (B,) long, None meaning the null label ∅
-    (reference/labels.py), is added to the time embedding. Built from its plain `config` dict, which the checkpoint
-    manifest stores (num_classes only when set, so unconditional configs are as before).
+    (reference/nets/labels.py), is added to the time embedding. Built from its plain `config` dict, which the checkpoint
+    manifest stores (num_classes only when set, so that an unconditional config holds no label setting).
     """
 
     def __init__(self, in_ch: int = 1, channels: int = 32, channel_mults: list[int] | tuple[int, ...] = (1, 2),
@@ -159,7 +159,8 @@ class UNet(nn.Module):
                 self.up.append(Upsample(ch))
 
         self.out = nn.Sequential(nn.GroupNorm(groups, ch), nn.SiLU(), nn.Conv2d(ch, in_ch, 3, padding=1))
-        # 4. The label embedding, created last: an unconditional UNet draws the same initial weights as before.
+        # 4. The label embedding, created last, so that the layers above draw the same initial weights with and
+        #    without labels.
         self.label_emb = LabelEmbedding(num_classes, emb_dim) if num_classes is not None else None
 
     def forward(self, x_t: torch.Tensor, t: torch.Tensor, y: torch.Tensor | None = None) -> torch.Tensor:

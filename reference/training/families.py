@@ -1,13 +1,13 @@
-"""Training the VAE, GAN and normalising flow of the families comparison (reference/families.py) on a toy set or the
-digits, with Adam and an EMA of the weights, as reference.train trains the denoisers:
+"""Training the VAE, GAN and normalising flow of the families comparison (reference/families/comparison.py) on a toy set or the
+digits, with Adam and an EMA of the weights, by the loop reference/training/loop.py runs for every trainer:
 
-- vae: x ~ data, ε ~ N(0, I); step on the negative ELBO (Kingma & Welling eq. 10, reference/vae.py's vae_loss);
+- vae: x ~ data, ε ~ N(0, I); step on the negative ELBO (Kingma & Welling eq. 10, reference/families/vae.py's vae_loss);
 - flow: x ~ data (digits: plus uniform dequantisation noise u ~ U[0, 1) on the 8-bit grid); step on −log p(x),
   exact by the change of variables (Dinh et al. 2017 eq. 3);
 - gan: x ~ data, z ~ N(0, I); a step of D on −log D(x) − log(1 − D(G(z))), then, with a fresh z, a step of G on
   the non-saturating −log D(G(z)) (Goodfellow et al. 2014, eq. 1 and §3); Adam with β1 = 0.5.
 
-    python -m reference.train_families --family flow --data moons --steps 4000 --seed 0 \\
+    python -m reference.training.families --family flow --data moons --steps 4000 --seed 0 \\
         --out reference/weights/families/flow_moons
 
 writes, beside `--out`: `.safetensors` + `.json` (the EMA weights and their manifest: the exact command, config,
@@ -18,27 +18,25 @@ torch, same thread count) gives the same weights. (The GAN's EMA copy averages D
 from __future__ import annotations
 
 import argparse
-import copy
 import json
 import math
 import shlex
 from dataclasses import dataclass, field
 
 import torch
-from tqdm import tqdm
 
-from .checkpoints import save_checkpoint
-from .data import TOY_DATASETS, load_digits_split, make_toy
-from .device import default_device
-from .evaluate import digit_quality, digits_classifier, sliced_wasserstein, support_precision
-from .families import BIN_WIDTH, FAMILIES, build_family, family_samples, heldout_bits_per_dim, sampling_passes
-from .flow import dequantized_log_prob
-from .gan import discriminator_loss, generator_loss
-from .train import (CLIP_NORM, DIGITS_BPD_N, DIGITS_SAMPLES, TOY_HELDOUT_N, TOY_HELDOUT_SEED, _final_loss, _paths,
-                    _truncate_log, training_data)
-from .train_cli import add_common_arguments, check_common, common_command_args, parse_config
-from .train_state import load_state, save_state
-from .vae import vae_loss
+from ..checkpoints import save_checkpoint
+from ..data import TOY_DATASETS, TOY_HELDOUT_N, TOY_HELDOUT_SEED, load_digits_split, make_toy
+from ..device import default_device
+from ..evaluate import (DIGITS_BPD_N, DIGITS_SAMPLES, digit_quality, digits_classifier, sliced_wasserstein,
+                        support_precision)
+from ..families.comparison import BIN_WIDTH, FAMILIES, build_family, family_samples, heldout_bits_per_dim, sampling_passes
+from ..families.flow import dequantized_log_prob
+from ..families.gan import discriminator_loss, generator_loss
+from ..families.vae import vae_loss
+from .loop import (StepTrainer, add_common_arguments, check_common, common_command_args, final_loss, parse_config, run,
+                   set_threads)
+from .trainer import training_data
 
 DATASETS = TOY_DATASETS + ("digits",)
 DEFAULT_CONFIGS = {  # (family, "toy" or "digits") -> the model config
@@ -93,7 +91,7 @@ class FamilyConfig:
 
     def command(self) -> str:
         head, tail = common_command_args(self, self.model_spec[1])
-        return shlex.join(["python", "-m", "reference.train_families", "--family", self.family, "--data", self.data,
+        return shlex.join(["python", "-m", "reference.training.families", "--family", self.family, "--data", self.data,
                            *head, *tail, "--out", self.out])
 
 
@@ -129,39 +127,44 @@ def evaluate(model, cfg: FamilyConfig) -> dict:
     return {**likelihood, "quality": quality}
 
 
-def _step_loss(model, cfg: FamilyConfig, x0: torch.Tensor, generator: torch.Generator, optimizer) -> list[float]:
-    """One training step (see the module's docstring); returns the logged losses (the first one is "loss")."""
-    B = len(x0)
+class FamilyTrainer(StepTrainer):
+    """A family's steps (see the module's docstring): x from the training set, the other draws from the trainer's
+    generator; Adam with the family's betas. The model is initialised from torch's generator as the caller seeded it."""
 
-    def descend(loss: torch.Tensor, parameters) -> None:
-        optimizer.zero_grad(set_to_none=True)
-        loss.backward()
-        parameters = list(parameters)
-        keep = {id(p) for p in parameters}
-        for p in model.parameters():  # only `parameters` move: the other network's gradient is dropped
-            if id(p) not in keep:
-                p.grad = None
-        torch.nn.utils.clip_grad_norm_(parameters, CLIP_NORM)
-        optimizer.step()
+    def __init__(self, cfg: FamilyConfig, model: torch.nn.Module, x_all: torch.Tensor):
+        super().__init__(cfg, model, ADAM_BETAS[cfg.family])
+        self.x_all = x_all  # (N, *S), on the CPU
+        self.device = next(model.parameters()).device
 
-    if cfg.family == "vae":
-        out = vae_loss(model, x0, torch.randn((B, model.latent_dim), generator=generator))
-        values = [out.loss.mean(), out.kl.mean()]
-        descend(values[0], model.parameters())
-    elif cfg.family == "flow":
-        if cfg.discrete:
-            loss = -dequantized_log_prob(model, x0, torch.rand(x0.shape, generator=generator), BIN_WIDTH).mean()
+    def step_losses(self) -> tuple[float, ...]:
+        """One step; returns the logged losses, the first one "loss" (LOSS_MEANS says what it is)."""
+        cfg, model = self.cfg, self.model
+        idx = torch.randint(len(self.x_all), (cfg.batch_size,), generator=self.generator)
+        x0 = self.x_all[idx].to(self.device)
+        B = len(x0)
+        if cfg.family == "vae":
+            out = vae_loss(model, x0, torch.randn((B, model.latent_dim), generator=self.generator))
+            values = [out.loss.mean(), out.kl.mean()]
+            self.descend(values[0])
+        elif cfg.family == "flow":
+            if cfg.discrete:
+                loss = -dequantized_log_prob(model, x0, torch.rand(x0.shape, generator=self.generator), BIN_WIDTH).mean()
+            else:
+                loss = -model.log_prob(x0).mean()
+            values = [loss]
+            self.descend(loss)
         else:
-            loss = -model.log_prob(x0).mean()
-        values = [loss]
-        descend(loss, model.parameters())
-    else:
-        d_loss = discriminator_loss(model, x0, torch.randn((B, model.latent_dim), generator=generator)).mean()
-        descend(d_loss, model.discriminator.parameters())
-        g_loss = generator_loss(model, torch.randn((B, model.latent_dim), generator=generator)).mean()
-        descend(g_loss, model.generator.parameters())
-        values = [g_loss, d_loss]
-    return [v.item() for v in values]
+            d_loss = discriminator_loss(model, x0, torch.randn((B, model.latent_dim), generator=self.generator)).mean()
+            self.descend(d_loss, model.discriminator.parameters())
+            g_loss = generator_loss(model, torch.randn((B, model.latent_dim), generator=self.generator)).mean()
+            self.descend(g_loss, model.generator.parameters())
+            values = [g_loss, d_loss]
+        losses = tuple(v.item() for v in values)
+        if not all(math.isfinite(v) for v in losses):
+            raise FloatingPointError(f"the {cfg.family} loss became {list(losses)} at step {self.steps_done}; "
+                                     "lower --lr")
+        self.end_step()
+        return losses
 
 
 def train(cfg: FamilyConfig, resume: bool = False, progress: bool = True) -> dict:
@@ -169,66 +172,30 @@ def train(cfg: FamilyConfig, resume: bool = False, progress: bool = True) -> dic
     manifest.
 
     1. Seed: torch.manual_seed(seed) initialises the model; a CPU generator seeded with `seed` draws every batch.
-    2. Each step: `_step_loss` (Adam, the gradient's norm clipped).
-    3. EMA: θ_ema ← d·θ_ema + (1 − d)·θ with d = min(ema_decay, (1 + step)/(10 + step)).
-    4. Save the EMA weights and the manifest (bits/dim and sample quality unless cfg.evaluate is off).
+    2. `run` the FamilyTrainer's steps (Adam, the gradient's norm clipped; the EMA θ_ema ← d·θ_ema + (1 − d)·θ with
+       d = min(ema_decay, (1 + step)/(10 + step))), logging and saving the state as they go.
+    3. Save the EMA weights and the manifest (bits/dim and sample quality unless cfg.evaluate is off).
     """
-    if cfg.threads:
-        torch.set_num_threads(cfg.threads)
+    set_threads(cfg)
     device = default_device()
-    paths = _paths(cfg.out)
     x_all = training_data(cfg.data)  # (N, *S), on the CPU
-
     torch.manual_seed(cfg.seed)  # 1.
-    model = build_family(*cfg.model_spec).to(device)
-    ema = copy.deepcopy(model).requires_grad_(False)
-    optimizer = torch.optim.Adam(model.parameters(), lr=cfg.lr, betas=ADAM_BETAS[cfg.family])
-    generator = torch.Generator().manual_seed(cfg.seed)
-    start = load_state(paths["state"], cfg, model, ema, optimizer, generator) if resume else 0
-    if start > cfg.steps:
-        raise ValueError(f"--steps {cfg.steps} is below the {start} steps the saved state has already run")
+    trainer = FamilyTrainer(cfg, build_family(*cfg.model_spec).to(device), x_all)
+    columns = {"vae": ("loss", "kl"), "flow": ("loss",), "gan": ("loss", "discriminator_loss")}[cfg.family]
+    paths = run(trainer, columns, f"train {cfg.family} {cfg.data}", resume, progress)  # 2.
 
-    columns = {"vae": "loss,kl", "flow": "loss", "gan": "loss,discriminator_loss"}[cfg.family]
-    paths["stem"].parent.mkdir(parents=True, exist_ok=True)
-    if resume:
-        _truncate_log(paths["csv"], start)
-    else:
-        paths["csv"].write_text(f"step,{columns}\n")
-    window: list[list[float]] = []
-    model.train()
-    with paths["csv"].open("a") as log:
-        for step in tqdm(range(start, cfg.steps), initial=start, total=cfg.steps, disable=not progress,
-                         desc=f"train {cfg.family} {cfg.data}"):
-            idx = torch.randint(len(x_all), (cfg.batch_size,), generator=generator)  # 2.
-            values = _step_loss(model, cfg, x_all[idx].to(device), generator, optimizer)
-            if not all(math.isfinite(v) for v in values):
-                raise FloatingPointError(f"the {cfg.family} loss became {values} at step {step}; lower --lr")
-            decay = min(cfg.ema_decay, (1 + step) / (10 + step))  # 3.
-            with torch.no_grad():
-                for p_ema, p in zip(ema.parameters(), model.parameters()):
-                    p_ema.lerp_(p, 1 - decay)
-            window.append(values)
-            if (step + 1) % cfg.log_every == 0 or step + 1 == cfg.steps:
-                means = [sum(col) / len(col) for col in zip(*window)]
-                log.write(f"{step + 1}," + ",".join(f"{m:.6f}" for m in means) + "\n")
-                window = []
-            if (step + 1) % cfg.save_every == 0 and step + 1 < cfg.steps:
-                log.flush()
-                save_state(paths["state"], cfg, step + 1, model, ema, optimizer, generator)
-    save_state(paths["state"], cfg, cfg.steps, model, ema, optimizer, generator)
-
-    ema.eval()  # 4.
+    ema = trainer.ema.eval()  # 3.
     manifest = {"family": cfg.family, "data": cfg.data, "steps": cfg.steps, "seed": cfg.seed,
                 "batch_size": cfg.batch_size, "lr": cfg.lr, "adam_betas": list(ADAM_BETAS[cfg.family]),
                 "ema_decay": cfg.ema_decay, "command": cfg.command(),
-                "final_loss": _final_loss(paths["csv"], cfg.log_every), "final_loss_means": LOSS_MEANS[cfg.family],
+                "final_loss": final_loss(paths["csv"], cfg.log_every), "final_loss_means": LOSS_MEANS[cfg.family],
                 "sampling_passes": sampling_passes(ema), "trained_on": str(device)}
     manifest |= evaluate(ema, cfg) if cfg.evaluate else {"bits_per_dim": None, "quality": None}
     return save_checkpoint(ema, cfg.family, manifest, paths["stem"])
 
 
 def main(argv: list[str] | None = None) -> None:
-    parser = argparse.ArgumentParser(prog="python -m reference.train_families", description=__doc__.split("\n\n")[0])
+    parser = argparse.ArgumentParser(prog="python -m reference.training.families", description=__doc__.split("\n\n")[0])
     parser.add_argument("--family", required=True, choices=FAMILIES)
     parser.add_argument("--data", required=True, choices=DATASETS)
     add_common_arguments(parser, steps=4000, batch_size=256, lr=1e-3, ema_decay=0.995,

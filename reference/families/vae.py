@@ -1,4 +1,4 @@
-"""A small convolutional VAE for the 8×8 digits (Kingma & Welling 2014), whose latents reference/latent.py diffuses.
+"""A small convolutional VAE for the 8×8 digits (Kingma & Welling 2014), whose latents reference/families/latent.py diffuses.
 
 Encoder q_φ(z | x) = N(μ_φ(x), diag σ_φ²(x)); decoder p_θ(x | z) = N(μ_θ(z), σ_x²·I) with one learned σ_x for every
 pixel; prior p(z) = N(0, I). Trained by maximising the ELBO (K&W eq. 3), estimated with one reparameterised draw
@@ -13,7 +13,7 @@ from typing import NamedTuple
 import torch
 from torch import nn
 
-from .losses import gaussian_log_likelihood, normal_kl
+from ..diffusion.losses import gaussian_log_likelihood, normal_kl
 
 
 class ConvVAE(nn.Module):
@@ -74,7 +74,7 @@ def reparameterize(mean: torch.Tensor, log_variance: torch.Tensor, eps: torch.Te
 def vae_loss(vae: nn.Module, x: torch.Tensor, eps: torch.Tensor) -> VAELoss:
     """The negative of K&W eq. 10, per example: −log p_θ(x | z) + KL(q_φ(z | x) ‖ N(0, I)), z = μ + σ ⊙ ε.
 
-    vae: a ConvVAE or any model with its encode, decode and decoder_log_likelihood (reference/vae_mlp.py's MLPVAE).
+    vae: a ConvVAE or any model with its encode, decode and decoder_log_likelihood (reference/families/vae_mlp.py's MLPVAE).
     x: (B, *S), (B, 1, 8, 8) for the ConvVAE; eps: (B, latent_dim) standard normal. The KL is Appendix B's
     −½ Σ_j (1 + log σ_j² − μ_j² − σ_j²), which `normal_kl` computes against N(0, 1) per dimension.
     """
