@@ -3,7 +3,8 @@
 Builds a class of submitted notebooks of both assignments (tests/compare_class.py: correct styles, every planted
 mistake, broken and hostile code, a near-copy), runs the real command once over both on two cores, and reads its CSV,
 HTML and results. Student ids are unique across the assignments, so a student's run says which one it is.
-Two to three minutes on two busy cores (the hostile students sit out their time limits in parallel); marked slow.
+About five to seven minutes on two busy cores (the hostile students sit out their time limits in parallel; each of
+ddpm_beyond's 13 students takes about three ddpm_core students' time); marked slow.
 """
 from __future__ import annotations
 
