@@ -2,7 +2,7 @@
 
     python -m bench.bench_compare [--copies 1] [--jobs N]
 
-Builds a class from tests/compare_class.py without its hostile, broken and robustness students (their time limits
+Builds a class from tests/support/compare_class.py without its hostile, broken and robustness students (their time limits
 would dominate): the five correct styles, the near-copy pair and every planted mistake in tests/graders/submissions/ddpm_core/
 except the robust__ ones; --copies repeats it. Prints the load average, the first student alone (which also probes
 bubblewrap and writes the worker's files once per run), then wall time and seconds per submission at --jobs 1 and

@@ -58,7 +58,7 @@ def _main_module_restored():
 # files to two processes (`--dist loadfile`) in collection order, so the longest go first and the short ones fill the
 # end, instead of one long file starting last while the other process idles. Files not listed keep their order, after.
 FILE_SECONDS = {
-    "test_assignment_hostile_beyond.py": 420, "test_assignment_pipeline.py": 220, "test_compare_class.py": 150,
+    "test_assignment_pipeline.py": 310, "test_assignment_hostile_beyond.py": 420, "test_compare_class.py": 260,
     "test_assignment_hostile.py": 140, "test_autograde_dask.py": 125, "test_grading_faults.py": 125,
     "test_course_exchange.py": 110, "test_reference_bound.py": 85, "test_models_quality_toy.py": 60,
     "test_grades_out.py": 55, "test_feedback_html.py": 45, "test_browser_sampling.py": 40, "test_reference_sampling.py": 35,

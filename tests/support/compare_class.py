@@ -6,6 +6,8 @@ Every student starts from the source notebook with the instructor's solutions, t
 - correct students in other styles (tests/compare_styles.py), the instructor's own included;
 - one student per planted-mistake file in tests/graders/submissions/ddpm_core/ (its header says what the check should
   find), the other tasks left correct but the earlier function a chain file's right code calls (its upstream file);
+- ddpm_beyond's planted files packed into a few students of that assignment (`pack`, shared with
+  tests/test_assignment_pipeline.py: one file per task each), and its instructor's solution;
 - broken and hostile students of our own (below), who must cost only their own points: they write, read, fork,
   spawn, signal, forge the grader's protocol and ignore its alarm, each inside its own sandbox;
 - "table" and "table-copy", a near-copy the similarity review must catch.
@@ -23,18 +25,21 @@ from graders.engine.tasks import tasks_of
 from planted import Planted
 from planted import planted as read_planted
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 ASSIGNMENT = "ddpm_core"
 TASKS = tasks_of(ASSIGNMENT)
+BEYOND = "ddpm_beyond"  # its planted files are packed, a few students for the whole catalogue
 VICTIM = "correct-loop"  # the student whose files the hostile ones go after
 
 
 
 @dataclass(frozen=True)
 class Expect:
-    """What one task of one student should grade as; status None accepts any failing status."""
+    """What one task of one student should grade as; status None accepts any failing status. passed None: a task
+    calling a planted function that fails, which passes if the mistake does not show on its inputs (sample_latent
+    calls ddim_sample at η = 0, where η's mistakes vanish) and else fails blaming that function (`diagnosis`)."""
 
-    passed: bool
+    passed: bool | None
     status: str | None = None
     diagnosis: str | None = None
     points_lost: int = 0
@@ -148,10 +153,10 @@ def _expect(p: Planted) -> Expect:
     return Expect(False, None, p.expect) if p.expect in DIAGNOSES else Expect(False, p.expect)
 
 
-def planted() -> dict[str, tuple[str, str, Expect]]:
-    """student -> (task, cell source, expectation), one per file in tests/graders/submissions/ddpm_core/
+def planted(assignment: str = ASSIGNMENT) -> dict[str, tuple[str, str, Expect]]:
+    """student -> (task, cell source, expectation), one per file in tests/graders/submissions/<assignment>/
     (tests/planted.py reads their headers)."""
-    return {p.stem.replace("__", "-"): (p.task, p.path.read_text(), _expect(p)) for p in read_planted(ASSIGNMENT)}
+    return {p.stem.replace("__", "-"): (p.task, p.path.read_text(), _expect(p)) for p in read_planted(assignment)}
 
 
 def upstream() -> dict[str, tuple[str, str, Expect]]:
@@ -161,6 +166,48 @@ def upstream() -> dict[str, tuple[str, str, Expect]]:
     return {p.stem.replace("__", "-"): (files[p.upstream].task, files[p.upstream].path.read_text(),
                                         _expect(files[p.upstream]))
             for p in files.values() if p.upstream}
+
+
+def pack(assignment: str) -> dict[str, int]:
+    """planted file stem -> the packed student (0, 1, …) who hands it in: every planted file of `assignment` in as
+    few students as its largest task has files, each student holding at most one file per task (tasks are graded
+    independently). Task by task in notebook order, a file with an `# upstream-from:` header goes to the student
+    holding that file (whose earlier cell is the wrong function it calls); the task's other files take the remaining
+    students in order."""
+    by_task: dict[str, list[Planted]] = {}
+    for p in read_planted(assignment):
+        by_task.setdefault(p.task, []).append(p)
+    students = max(len(files) for files in by_task.values())
+    slot: dict[str, int] = {}
+    for task in tasks_of(assignment):
+        files = by_task.get(task, [])
+        chained = {p.stem: slot[p.upstream] for p in files if p.upstream}
+        free = [i for i in range(students) if i not in chained.values()]
+        slot |= chained | dict(zip([p.stem for p in files if p.stem not in chained], free))
+    return slot
+
+
+def packed_students(assignment: str, base: dict[str, str]) -> dict[str, tuple[dict[str, str], dict[str, Expect]]]:
+    """student -> (cells, task -> Expect) for the packed planted students of `assignment` (`pack`), named
+    <assignment>-planted-NN. A task left unplanted keeps the instructor's cell and passes, unless its cell calls a
+    planted function that fails (its spec's `upstream`): then it passes or fails blaming that function (`Expect`)."""
+    tasks = tasks_of(assignment)
+    files = {p.stem: p for p in read_planted(assignment)}
+    carried: dict[int, dict[str, Planted]] = {}
+    for stem, i in pack(assignment).items():
+        carried.setdefault(i, {})[files[stem].task] = files[stem]
+    out = {}
+    for i, held in sorted(carried.items()):
+        wants: dict[str, Expect] = {}
+        for task, spec in tasks.items():  # notebook order: an upstream task's expectation is known before
+            if task in held:
+                wants[task] = _expect(held[task])
+            else:
+                failing = [u for u in spec.upstream if not wants[u].passed]
+                wants[task] = Expect(None, None, f"calls_wrong_{failing[0]}") if failing else PASS
+        cells = {**base, **{task: p.path.read_text() for task, p in held.items()}}
+        out[f"{assignment}-planted-{i:02d}"] = cells, wants
+    return out
 
 
 def write_notebook(submitted: Path, student: str, cells: dict[str, str], assignment: str = ASSIGNMENT) -> Path:
@@ -178,7 +225,8 @@ def write_notebook(submitted: Path, student: str, cells: dict[str, str], assignm
 
 
 def build_class(submitted: Path, report: Path) -> dict[str, dict[str, Expect]]:
-    """Write the whole class under `submitted`; returns student -> task -> Expect."""
+    """Write the whole class under `submitted`; returns student -> task -> Expect. Student ids are unique across the
+    two assignments (ddpm_beyond's start with "ddpm_beyond-"), so a student's tasks say which assignment it is."""
     base = solutions()
     expected: dict[str, dict[str, Expect]] = {}
     correct = {"correct-vectorised": base, **{f"correct-{s}": {**base, **STYLES[s]}
@@ -196,4 +244,9 @@ def build_class(submitted: Path, report: Path) -> dict[str, dict[str, Expect]]:
             cells[up_task], wants[up_task] = up_source, up_expect
         write_notebook(submitted, student, {**base, **cells})
         expected[student] = {t: wants.get(t, PASS) for t in TASKS}
+    beyond = solutions(BEYOND)
+    honest = {f"{BEYOND}-instructor": (beyond, {t: PASS for t in tasks_of(BEYOND)})}
+    for student, (cells, wants) in {**honest, **packed_students(BEYOND, beyond)}.items():
+        write_notebook(submitted, student, cells, BEYOND)
+        expected[student] = wants
     return expected
