@@ -12,6 +12,6 @@ def test_top_level_layout():
 
 
 def test_public_api_names():
-    for name in ["Schedule", "q_sample", "q_posterior_mean_variance", "p_mean_variance", "weighted_eps_loss", "vlb_terms",
+    for name in ["Schedule", "diffuse", "q_posterior_mean_variance", "p_mean_variance", "weighted_eps_loss", "vlb_terms",
                  "sample_ddpm", "sample_ddim", "default_device"]:
         assert hasattr(reference, name), name

@@ -75,7 +75,7 @@ def chain_against_jump(spec: shared.ScheduleSpec, T: int, dataset: str, n: int, 
     st.caption("$m$ and $v$ are the data's mean and variance per coordinate (0 and 1 after standardising). A gap "
                "within about ±3 standard errors is what two samples of one distribution give; the two ways share "
                "their $x_0$, so the gaps are smaller still.")
-    show_code(reference.q_step_sample, reference.q_chain, reference.q_sample, reference.moments,
+    show_code(reference.q_step_sample, reference.q_chain, reference.diffuse, reference.moments,
               reference.moments_gap)
 
 

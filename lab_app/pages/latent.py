@@ -6,8 +6,9 @@ from lab_app.server import models
 from lab_app.ui.progress import with_progress
 from lab_app.ui.show_code import show_code
 from lab_app.views import latent as latent_views
-from lab_app.views.latent import DEFAULTS, SAMPLERS, SOURCES
+from lab_app.views.latent import DEFAULTS, SOURCES
 from reference import sample_ddim, sample_ddpm
+from reference.diffusion.options import SAMPLERS
 from reference.families import latent
 from reference.evaluate import digit_quality, sliced_wasserstein, support_precision
 from reference.families.vae import vae_loss
@@ -39,21 +40,21 @@ st.latex(r"\hat z = \frac{z - m}{s}, \quad z \sim q(z) \qquad\longrightarrow\qqu
 a, b, c, d, e = st.columns([2, 2, 1, 1, 1])
 latent_dim = a.radio("Latent size $d$", latent.LATENT_DIMS, format_func=lambda k: f"{k}-D latent", horizontal=True,
                      key="latent_dim")
-sampler = b.radio("Sampler (both DDPMs)", list(SAMPLERS), index=list(SAMPLERS).index(DEFAULTS.sampler),
+sampler = b.radio("Sampler (both DDPMs)", SAMPLERS, index=SAMPLERS.index(DEFAULTS.sampler), format_func=str.upper,
                    horizontal=True, key="latent_sampler")
 steps = c.number_input("DDIM steps", value=DEFAULTS.steps, min_value=1, max_value=1000, step=1, key="latent_ddim_steps",
-                       disabled=sampler == "DDPM")
+                       disabled=sampler == "ddpm")
 n = d.number_input("digits per grid", value=DEFAULTS.n, min_value=4, max_value=256, step=4, key="latent_n")
 seed = e.number_input("seed", value=DEFAULTS.seed, min_value=0, step=1, key="latent_seed")
-steps = int(steps) if sampler == "DDIM" else 1000
+steps = int(steps) if sampler == "ddim" else 1000
 
 # 2.-3. The reference validates and computes (cached), with a progress bar while it runs.
 try:
-    view, _ = with_progress(latent_views.latent_view, latent_dim, SAMPLERS[sampler], steps, int(seed),
+    view, _ = with_progress(latent_views.latent_view, latent_dim, sampler, steps, int(seed),
                             label="latent DDPM steps (q(z) view)")
     grids = {}
     for source in SOURCES:
-        grids[source], _ = with_progress(latent_views.latent_grid, source, latent_dim, SAMPLERS[sampler], steps, int(n),
+        grids[source], _ = with_progress(latent_views.latent_grid, source, latent_dim, sampler, steps, int(n),
                                          int(seed), label=f"{LABELS[source]}: sampling steps")
 except ValueError as err:
     st.error(str(err))
@@ -64,8 +65,8 @@ st.header("The aggregated posterior against the prior")
 st.markdown(
     f"Each test digit is encoded once, $z \\sim q_\\phi(z \\mid x)$, giving {view['n']} draws of the held-out $q(z)$, "
     f"coloured by the digit. Against them: as many prior draws $z \\sim \\mathcal{{N}}(0, I)$, and as many latent "
-    f"DDPM samples $z = s \\odot \\hat z_0 + m$ ({sampler}"
-    + (f", {steps} steps" if sampler == "DDIM" else ", all T = 1000 steps") + ").")
+    f"DDPM samples $z = s \\odot \\hat z_0 + m$ ({sampler.upper()}"
+    + (f", {steps} steps" if sampler == "ddim" else ", all T = 1000 steps") + ").")
 distances = view["distances"]
 columns = st.columns(3)
 for column, name in zip(columns, ("prior N(0, I)", "latent DDPM", "training digits' q(z)")):

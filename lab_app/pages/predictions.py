@@ -10,7 +10,7 @@ from lab_app.views.predictions import DEFAULTS
 
 LABELS = {"eps": "ε (Ho et al.)", "x0": "x₀", "v": "v (Salimans & Ho)"}
 DATA = {"moons": "2-D moons", "digits": "8×8 digits"}
-SAMPLERS = {"moons": ("DDPM", 1000), "digits": ("DDIM", 50)}  # the U-Net's 1000 steps take a minute on a CPU
+SAMPLERS = {"moons": ("ddpm", 1000), "digits": ("ddim", 50)}  # the U-Net's 1000 steps take a minute on a CPU
 BOUND_N = {"moons": 256, "digits": 16}
 
 st.title("Predicting x₀, ε or v")
@@ -66,13 +66,13 @@ for (prediction, name), column in zip(family.items(), columns):
                   help=f"over {b['n']} held-out examples")
         if data_name == "digits":
             st.metric("classifier confidence", f"{q['mean_confidence']:.3f} ± {q['confidence_se']:.3f}")
-            st.plotly_chart(common.digit_grid(q["x0"][:32, 0], f"{sampler} {steps} steps", height=260),
+            st.plotly_chart(common.digit_grid(q["x0"][:32, 0], f"{sampler.upper()} {steps} steps", height=260),
                             key=f"fig_samples_{prediction}")
         else:
             st.metric("sliced Wasserstein to held-out data", f"{q['sliced_wasserstein']:.3f}",
                       help=f"on the data's support: {q['support_precision']:.0%}")
             st.plotly_chart(common.scatter_2d({"held-out data": shared.held_out(name, n), "samples": q["x0"]},
-                                               f"{sampler}, {steps} steps", lim=2.5, height=300,
+                                               f"{sampler.upper()}, {steps} steps", lim=2.5, height=300,
                                                reference="held-out data"), key=f"fig_samples_{prediction}")
         st.caption(f"{q['seconds']:.2f} s for {n} samples; "
                    f"trained by `{models.checkpoint(name).manifest.get('command', '?')}`")

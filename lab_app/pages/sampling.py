@@ -11,6 +11,7 @@ from lab_app.ui.show_code import show_code
 from lab_app.ui.widgets import pick_model
 from lab_app.views import shared
 from lab_app.views.sampling import DEFAULTS
+from reference.diffusion.options import SAMPLERS
 
 PREVIEW_N = {"image": 16, "points": 500}  # shown in the live x̂0 preview: few enough to redraw while sampling runs
 MAX_N = {"image": 256, "points": 5000}  # DDPM keeps every step: 256 digits × 1000 steps ≈ 130 MB and minutes of CPU
@@ -63,13 +64,13 @@ a, b, c, d = st.columns([2, 2, 1, 1])
 name = pick_model(a, key="sampling_model")
 T = models.checkpoint(name).schedule.T
 kind = "image" if shared.is_image_model(name) else "points"
-sampler = b.radio("Sampler", ["DDPM", "DDIM"], index=["DDPM", "DDIM"].index(DEFAULTS.sampler[kind]), horizontal=True,
-                  key=f"sampling_sampler_{kind}")
+sampler = b.radio("Sampler", SAMPLERS, index=SAMPLERS.index(DEFAULTS.sampler[kind]), format_func=str.upper,
+                  horizontal=True, key=f"sampling_sampler_{kind}")
 n = c.number_input("samples", value=DEFAULTS.n[kind], min_value=1, max_value=MAX_N[kind], step=1,
                    key=f"sampling_n_{name}")
 seed = d.number_input("seed", value=DEFAULTS.seed, min_value=0, step=1, key="sampling_seed")
 ddim_steps, spacing, eta, variance = DEFAULTS.ddim_steps, DEFAULTS.spacing, DEFAULTS.eta, DEFAULTS.variance
-if sampler == "DDIM":
+if sampler == "ddim":
     a, b, c = st.columns(3)
     ddim_steps = a.number_input(f"DDIM steps (1 … {T})", value=DEFAULTS.ddim_steps, min_value=1, max_value=T,
                                 step=1, key="sampling_ddim_steps")
@@ -83,11 +84,11 @@ else:
 
 # 2. Let the reference validate.
 try:
-    steps = reference.ddim_timesteps(T, int(ddim_steps), spacing) if sampler == "DDIM" else list(range(T))
+    steps = reference.ddim_timesteps(T, int(ddim_steps), spacing) if sampler == "ddim" else list(range(T))
 except ValueError as e:
     st.error(str(e))
     st.stop()
-if sampler == "DDIM":
+if sampler == "ddim":
     alpha_bar_T = float(models.checkpoint(name).schedule.alpha_bar[-1])
     clip = models.checkpoint(name).sampling.ddim_clip_x0
     st.caption(f"Spacing (Lin et al. 2024): trailing starts at $t = T$, where $x_T$ is pure noise; leading starts "
@@ -101,7 +102,7 @@ if sampler == "DDIM":
 # model and sampler, kept once done), with the place in the queue, a progress bar and the model's current x̂0.
 try:
     request = SampleRequest(name, sampler, int(n), int(seed), int(ddim_steps), spacing, float(eta), variance)
-    out, computed = follow(shared.compute_service().submit(request), label=f"{sampler} steps",
+    out, computed = follow(shared.compute_service().submit(request), label=f"{sampler.upper()} steps",
                            preview=lambda x0_pred: draw(x0_pred[:PREVIEW_N[kind]],
                                                         "the model's x̂0, now"))
 except ValueError as e:
@@ -109,7 +110,7 @@ except ValueError as e:
     st.stop()
 others = out["batch"] - 1  # other students' requests sampled in the same run
 with_others = f", in one run with {others} other request{'s' if others > 1 else ''}" if others else ""
-st.caption(f"{sampler}, {len(steps)} step{'' if len(steps) == 1 else 's'}, {int(n)} samples: {out['seconds']:.2f} s on "
+st.caption(f"{sampler.upper()}, {len(steps)} step{'' if len(steps) == 1 else 's'}, {int(n)} samples: {out['seconds']:.2f} s on "
            f"{out['device']}{with_others}"
            + ("" if computed else " (when first computed; this result came from the cache)") + ".")
 
@@ -120,7 +121,7 @@ left.plotly_chart(shared.figure(("samples", request.key), lambda: draw(out["x0"]
                   key="fig_samples")
 with right:
     trajectory(out, request)
-if sampler == "DDPM":
+if sampler == "ddpm":
     show_code(reference.sample_ddpm, reference.ddpm_steps, label="Show the code: the sampler")
 else:
     show_code(reference.sample_ddim, reference.ddim_timesteps, reference.ddim_steps, label="Show the code: the sampler")

@@ -87,7 +87,7 @@ def noised_data(valid: list[tuple[int, str, shared.ScheduleSpec]], T: dict[str, 
         key.append((title, spec))
     st.plotly_chart(shared.figure(tuple(key), lambda: schedule_figures.noised_panels(noised, colors=title_colors)),
                     key="fig_noised")
-    show_code(reference.q_sample)
+    show_code(reference.diffuse)
 
 
 noised_data(valid, {label: len(curve["betas"]) for label, curve in curves.items()}, colors)

@@ -59,7 +59,7 @@ LATENT = (r"\hat z_0 = \text{DDIM}_{\eta = 0}(z_T), \quad z_0 = s \odot \hat z_0
 
 ANSWERS: dict[str, dict[str, Answer]] = {
     "ddpm_core": {
-        "q_sample": Answer(EQ4, (reference.q_sample,)),
+        "q_sample": Answer(EQ4, (reference.diffuse,)),
         "posterior_mean": Answer(EQ7, (reference.q_posterior_mean_variance, reference.Schedule.from_betas)),
         "eps_loss": Answer(EQ14, (reference.weighted_eps_loss, reference.simple_loss)),
         "sample_loop": Answer(ALG2, (reference.sample_ddpm, reference.ddpm_steps, reference.p_mean_variance,

@@ -16,7 +16,7 @@ from reference.families import comparison as families
 from lab_app.server import models
 from lab_app.views import shared
 
-DIFFUSION_SAMPLERS = {"DDIM, 50 steps": ("DDIM", 50), "DDPM, 1000 steps": ("DDPM", 1000)}
+DIFFUSION_SAMPLERS = {"DDIM, 50 steps": ("ddim", 50), "DDPM, 1000 steps": ("ddpm", 1000)}
 
 
 @dataclass(frozen=True)

@@ -90,7 +90,7 @@ def forward_at(spec: ScheduleSpec, name: str, n: int, seed: int, t: int) -> dict
         if t_chain == t:
             break
     noise = torch.randn(x0.shape, generator=_chain_generator(seed + 1), device=x0.device)
-    jump = reference.q_sample(x0, t, noise, s.alpha_bar)
+    jump = reference.diffuse(x0, t, noise, s.alpha_bar)
     data_moments, chain_moments, jump_moments = (reference.moments(x) for x in (x0, chain, jump))
     exact_mean, exact_variance = reference.marginal_moments(data_moments.mean.cpu(), data_moments.variance.cpu(), s)
     gap_mean, gap_variance = reference.moments_gap(chain_moments, jump_moments)
@@ -115,7 +115,7 @@ def forward_digit(spec: ScheduleSpec, index: int, seed: int, ts: tuple[int, ...]
         if t == max(ts):
             break
     generator = _chain_generator(seed + 1)
-    jump = [reference.q_sample(x0, t, torch.randn(x0.shape, generator=generator, device=x0.device), s.alpha_bar)[0, 0]
+    jump = [reference.diffuse(x0, t, torch.randn(x0.shape, generator=generator, device=x0.device), s.alpha_bar)[0, 0]
             for t in ts]
     return {"x0": x0[0, 0].cpu().numpy(), "chain": np.stack([chain[t] for t in ts]),
             "jump": torch.stack(jump).cpu().numpy()}

@@ -10,6 +10,7 @@ import torch
 
 import reference
 from reference import evaluate as quality
+from reference.diffusion.options import Sampler
 from reference.families import latent
 
 from lab_app.server import models
@@ -17,14 +18,13 @@ from lab_app.views import shared
 from lab_app.views.shared import Progress
 
 SOURCES = ("prior", "latent", "pixel")  # the decoded grids: VAE prior, latent DDPM, pixel-space DDPM
-SAMPLERS = {"DDIM": "ddim", "DDPM": "ddpm"}  # the sampler widget's choice -> the samplers' name
 
 
 @dataclass(frozen=True)
 class Defaults:
     """The page's widgets as a student first sees them."""
 
-    sampler: str = "DDIM"
+    sampler: Sampler = "ddim"
     steps: int = 50
     n: int = 32
     seed: int = 0
@@ -76,7 +76,7 @@ def latent_grid(source: str, latent_dim: int, sampler: str, steps: int, n: int, 
     (model and decoder), the device and a line saying how they were drawn."""
     device = reference.default_device()
     if source == "pixel":
-        out = shared.samples("digits", sampler.upper(), n, seed, steps, "trailing", 0.0, "fixed_large", frames=2,
+        out = shared.samples("digits", sampler, n, seed, steps, "trailing", 0.0, "fixed_large", frames=2,
                       _progress=_progress)
         x, seconds = torch.from_numpy(out["x0"]), out["seconds"]
         clip = models.checkpoint("digits").sampling.ddim_clip_x0

@@ -57,7 +57,7 @@ def network_inside(name: str, index: int, t: int, seed: int, k: int) -> dict:
     sched = ckpt.schedule.to(device)
     reference.check_t(t, x0, sched.T)
     eps = torch.randn(x0.shape, generator=torch.Generator().manual_seed(seed)).to(device)
-    x_t = reference.q_sample(x0, t, eps, sched.alpha_bar)
+    x_t = reference.diffuse(x0, t, eps, sched.alpha_bar)
     t_batch = torch.full((1,), t, dtype=torch.long, device=device)
     inside = network.capture(ckpt.model, x_t, t_batch)
     x0_pred = reference.predict_x0_from_eps(x_t, t, inside.eps_pred, sched)

@@ -44,7 +44,7 @@ def posterior_curves(spec: ScheduleSpec) -> dict[str, np.ndarray]:
 def draw_x_t(spec: ScheduleSpec, x0: float, t: int, seed: int) -> float:
     """One draw x_t ~ q(x_t | x_0) (eq. 4) for a 1-D x0 at code t."""
     noise = torch.randn((1, 1), generator=torch.Generator().manual_seed(seed), dtype=torch.float64)
-    return float(reference.q_sample(torch.tensor([[x0]], dtype=torch.float64), t, noise, shared.build_schedule(spec).alpha_bar))
+    return float(reference.diffuse(torch.tensor([[x0]], dtype=torch.float64), t, noise, shared.build_schedule(spec).alpha_bar))
 
 
 @st.cache_data(max_entries=128, show_spinner=False)

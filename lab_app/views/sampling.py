@@ -8,7 +8,7 @@ class Defaults:
     """The page's widgets as a student first sees them, by the kind of model ("image" or "points")."""
 
     n: dict[str, int] = field(default_factory=lambda: {"image": 16, "points": 2000})
-    sampler: dict[str, str] = field(default_factory=lambda: {"image": "DDIM", "points": "DDPM"})  # a U-Net over all T
+    sampler: dict[str, str] = field(default_factory=lambda: {"image": "ddim", "points": "ddpm"})  # a U-Net over all T
     # steps takes tens of seconds on a CPU
     seed: int = 0
     ddim_steps: int = 50

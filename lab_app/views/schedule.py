@@ -59,7 +59,7 @@ def schedule_files(spec: ScheduleSpec) -> tuple[bytes, str]:
 
 def _q_sample(x0: torch.Tensor, spec: ScheduleSpec, t: int, seed: int) -> np.ndarray:
     noise = torch.randn(x0.shape, generator=torch.Generator().manual_seed(seed))
-    return reference.q_sample(x0, t, noise, shared.build_schedule(spec).alpha_bar).numpy()
+    return reference.diffuse(x0, t, noise, shared.build_schedule(spec).alpha_bar).numpy()
 
 
 @st.cache_data(max_entries=128, show_spinner=False)

@@ -20,7 +20,7 @@ from .options import (DDIM_SPACINGS, DECODERS, PREDICTIONS, SAMPLERS, SCHEDULE_N
 from .p import (Model, PMeanVariance, model_predictions, p_mean_variance, predict_eps_from_v, predict_eps_from_x0,
                 predict_x0_from_eps, predict_x0_from_v, v_from_x0_eps)
 from .posterior import q_posterior_mean_variance
-from .q import q_mean_variance, q_sample
+from .q import diffuse, q_mean_variance
 from .sampling import (Step, Trajectory, ddim_reverse_step, ddim_steps, ddim_timesteps, ddim_trajectory, ddpm_steps,
                        ddpm_trajectory, sample_ddim, sample_ddpm)
 from .schedule_io import load_schedule, parse_betas, schedule_to_json, schedule_to_npz
@@ -29,7 +29,7 @@ from .timesteps import check_t, extract
 
 __all__ = [
     "Schedule", "SCHEDULE_NAMES", "ScheduleName", "check_t", "extract",
-    "q_mean_variance", "q_sample", "q_posterior_mean_variance", "predict_x0_from_eps", "predict_eps_from_x0",
+    "q_mean_variance", "diffuse", "q_posterior_mean_variance", "predict_x0_from_eps", "predict_eps_from_x0",
     "v_from_x0_eps", "predict_x0_from_v", "predict_eps_from_v", "p_mean_variance", "PMeanVariance", "Model",
     "weighted_eps_loss", "simple_loss", "PREDICTIONS", "Prediction", "model_predictions", "loss_weight_on_eps",
     "eps_weight", "vlb_term", "vlb_terms", "VLBTerms", "normal_kl", "prior_kl", "gaussian_log_likelihood",

@@ -14,7 +14,7 @@ from .losses import discretized_gaussian_log_likelihood, gaussian_log_likelihood
 from .options import DECODERS, Decoder, Prediction, Variance, check_option
 from .p import Model, p_mean_variance
 from .posterior import q_posterior_mean_variance
-from .q import q_mean_variance, q_sample
+from .q import diffuse, q_mean_variance
 from .schedules import Schedule
 from .timesteps import full_t
 
@@ -88,7 +88,7 @@ def vlb_terms(model: Model, x0: torch.Tensor, schedule: Schedule, *, variance: V
             t = steps.repeat_interleave(B)  # (C·B,), the chunk's timesteps, example-major within each t
             x0_rep = x0.repeat(len(steps), *([1] * (x0.dim() - 1)))  # (C·B, *S)
             eps = torch.randn(x0_rep.shape, generator=generator, device=x0.device, dtype=x0.dtype)
-            x_t = q_sample(x0_rep, t, eps, schedule.alpha_bar)
+            x_t = diffuse(x0_rep, t, eps, schedule.alpha_bar)
             term = vlb_term(model, x0_rep, x_t, t, schedule, variance=variance, decoder=decoder, clip_x0=clip_x0,
                             prediction=prediction)
             terms[:, start:start + len(steps)] = term.reshape(len(steps), B).T

@@ -10,7 +10,7 @@ import torch
 
 from .options import PREDICTIONS, WEIGHTINGS, Prediction, Variance, Weighting, check_option
 from .p import Model, v_from_x0_eps
-from .q import q_sample
+from .q import diffuse
 from .schedules import Schedule
 from .timesteps import Timestep, check_same_shape, extract, full_t
 
@@ -68,7 +68,7 @@ def weighted_eps_loss(eps_model: Model, x0: torch.Tensor, t: Timestep, schedule:
     check_option("weighting", weighting, WEIGHTINGS)
     if weighting == "simple":
         return simple_loss(eps_model, x0, t, schedule, eps, "eps")
-    x_t = q_sample(x0, t, eps, schedule.alpha_bar)
+    x_t = diffuse(x0, t, eps, schedule.alpha_bar)
     eps_pred = eps_model(x_t, full_t(t, x_t))
     check_same_shape(eps=eps, eps_pred=eps_pred)
     sq_sum = ((eps - eps_pred) ** 2).flatten(1).sum(1)  # (B,)
@@ -83,7 +83,7 @@ def simple_loss(model: Model, x0: torch.Tensor, t: Timestep, schedule: Schedule,
     v-loss by 1 + 1/SNR_t (reference.diffusion.inspection.loss_weight_on_eps).
     """
     check_option("prediction", prediction, PREDICTIONS)
-    x_t = q_sample(x0, t, eps, schedule.alpha_bar)
+    x_t = diffuse(x0, t, eps, schedule.alpha_bar)
     out = model(x_t, full_t(t, x_t))
     target = {"eps": eps, "x0": x0}.get(prediction)
     target = v_from_x0_eps(x0, eps, t, schedule) if target is None else target

@@ -1,7 +1,7 @@
 """The timestep convention, the input checks, and the one helper that broadcasts per-timestep coefficients.
 
 Code `t` runs over 0 … T-1; the paper's t (Ho et al. 2020) is `t + 1`. So `alpha_bar[t]` is the paper's
-ᾱ_{t+1}, `q_sample(x0, t, …)` returns the paper's x_{t+1}, and `t = 0` is the last reverse step (no noise).
+ᾱ_{t+1}, `diffuse(x0, t, …)` returns the paper's x_{t+1}, and `t = 0` is the last reverse step (no noise).
 """
 from __future__ import annotations
 

@@ -128,7 +128,7 @@ def test_schedule_widgets_change_the_figures():
 
 
 def test_noised_data_is_q_sample():
-    """Is the scatter at t the reference's q_sample (eq. 4) of the data, with the page's seeded ε?"""
+    """Is the scatter at t the reference's diffuse (eq. 4) of the data, with the page's seeded ε?"""
     at = open_page("schedule")
     at.slider(key="t_1000").set_value(300).run()
     fig = figure(at, "fig_noised")
@@ -136,7 +136,7 @@ def test_noised_data_is_q_sample():
     np.testing.assert_allclose(x0, make_toy("moons", len(x0), seed=0).numpy())
     linear = reference.Schedule.from_name("linear", 1000).to(dtype=torch.float32)
     eps = torch.randn(x0.shape, generator=torch.Generator().manual_seed(0))
-    expected = reference.q_sample(torch.from_numpy(x0), 299, eps, linear.alpha_bar)  # the paper's t = 300 is code's 299
+    expected = reference.diffuse(torch.from_numpy(x0), 299, eps, linear.alpha_bar)  # the paper's t = 300 is code's 299
     np.testing.assert_allclose(x_t, expected.numpy(), rtol=1e-5, atol=1e-6)
     assert fig["data"][2]["type"] == "heatmap"
 
@@ -284,7 +284,7 @@ def test_sampling_page_ddpm_draws_the_samples_and_the_trajectory():
 def test_sampling_page_ddim_and_bad_steps():
     """Does DDIM run with its step count and η, and is an impossible step count refused by the field (min 1)?"""
     at = open_page("sampling", sampling_n_moons=100)
-    at.radio(key="sampling_sampler_points").set_value("DDIM").run()
+    at.radio(key="sampling_sampler_points").set_value("ddim").run()
     at.number_input(key="sampling_ddim_steps").set_value(20).run()
     assert not at.exception and not errors(at)
     assert any("DDIM, 20 steps, 100 samples" in c.value for c in at.caption)

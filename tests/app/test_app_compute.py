@@ -35,7 +35,7 @@ def alone(request: SampleRequest) -> np.ndarray:
     ckpt = models.checkpoint(request.name)
     generator = torch.Generator().manual_seed(request.seed)
     shape = (request.n, *ckpt.example_shape)
-    if request.sampler == "DDPM":
+    if request.sampler == "ddpm":
         x0 = reference.sample_ddpm(ckpt.model, shape, ckpt.schedule, generator=generator, variance=request.variance,
                                    clip_x0=ckpt.sampling.clip_x0, prediction=ckpt.prediction)
     else:
@@ -52,7 +52,7 @@ def submit_together(service: ComputeService, requests):
 
 
 @needs_moons
-@pytest.mark.parametrize("sampler", ["DDPM", "DDIM"])
+@pytest.mark.parametrize("sampler", ["ddpm", "ddim"])
 def test_a_batched_request_gets_the_samples_it_would_get_alone(service, sampler):
     """Do three requests of one model and sampler, different n and seeds, run as one batch and each get the samples
     the reference's sampler draws for its seed alone (DDIM with η = 0.5, so that each step draws noise)?"""
@@ -86,7 +86,7 @@ def test_tickets_report_their_place_in_the_queue_in_order(service):
 def test_equal_requests_share_one_ticket_and_a_kept_result_is_free(service):
     """Is an equal request's ticket the queued one, and once done, is asking again answered at once from the kept
     result?"""
-    request = SampleRequest("moons", "DDIM", 30, 1, ddim_steps=10)
+    request = SampleRequest("moons", "ddim", 30, 1, ddim_steps=10)
     first, second = submit_together(service, [request, request])
     assert first is second and first.watchers == 2
     out = first.value(timeout=60)
@@ -97,22 +97,22 @@ def test_equal_requests_share_one_ticket_and_a_kept_result_is_free(service):
 def test_a_failing_request_fails_alone_and_the_service_goes_on(service):
     """Does a request for a missing model, and a DDIM request with more steps than T, each report its own error to
     its ticket, while requests around them (one in the same batch as the bad DDIM one) finish?"""
-    bad_model = SampleRequest("no_such_model", "DDIM", 10, 0)
-    bad_steps = SampleRequest("moons", "DDIM", 10, 0, ddim_steps=5000)
-    good = SampleRequest("moons", "DDIM", 10, 0, ddim_steps=10)
+    bad_model = SampleRequest("no_such_model", "ddim", 10, 0)
+    bad_steps = SampleRequest("moons", "ddim", 10, 0, ddim_steps=5000)
+    good = SampleRequest("moons", "ddim", 10, 0, ddim_steps=10)
     tickets = submit_together(service, [bad_model, bad_steps, good])
     with pytest.raises(CheckpointNotFoundError, match="no_such_model"):
         tickets[0].value(timeout=60)
     with pytest.raises(ValueError, match="steps must be an integer in"):
         tickets[1].value(timeout=60)
     assert tickets[2].value(timeout=60)["x0"].shape == (10, 2)
-    assert service.submit(SampleRequest("moons", "DDIM", 12, 0, ddim_steps=10)).value(timeout=60)["x0"].shape == (12, 2)
+    assert service.submit(SampleRequest("moons", "ddim", 12, 0, ddim_steps=10)).value(timeout=60)["x0"].shape == (12, 2)
 
 
 def test_a_request_nobody_waits_for_leaves_the_queue(service):
     """When the only session waiting for a queued request stops waiting, is it cancelled and out of the queue?"""
     head, queued = submit_together(service, [BoundRequest("moons", 16, "fixed_large", 0),
-                                             SampleRequest("moons", "DDIM", 10, 5, ddim_steps=10)])
+                                             SampleRequest("moons", "ddim", 10, 5, ddim_steps=10)])
     with service._changed:
         queued.release()
         assert queued.state == "cancelled" and queued.finished and queued not in service._queue
@@ -140,7 +140,7 @@ def test_the_service_evicts_old_results_and_computes_them_again():
     """With room for one result, is the first request computed again after a second one, and the second free?"""
     service = ComputeService(max_result_bytes=8_000)  # one 30-point 10-step DDIM result with its trajectory: 5280 B
     try:
-        a, b = (SampleRequest("moons", "DDIM", 30, seed, ddim_steps=10) for seed in (0, 1))
+        a, b = (SampleRequest("moons", "ddim", 30, seed, ddim_steps=10) for seed in (0, 1))
         first = service.submit(a).value(timeout=60)
         service.submit(b).value(timeout=60)
         assert service.results.bytes <= 8_000 and len(service.results) == 1
@@ -154,8 +154,8 @@ def test_the_service_evicts_old_results_and_computes_them_again():
 def test_a_dask_cluster_gives_the_same_samples():
     """On a real Dask LocalCluster, does a batch of two requests run as one task and give the samples the reference
     draws alone?"""
-    requests = [SampleRequest("moons", "DDIM", 20, 0, ddim_steps=10, eta=1.0),
-                SampleRequest("moons", "DDIM", 30, 4, ddim_steps=10, eta=1.0)]
+    requests = [SampleRequest("moons", "ddim", 20, 0, ddim_steps=10, eta=1.0),
+                SampleRequest("moons", "ddim", 30, 4, ddim_steps=10, eta=1.0)]
     with LocalCluster(n_workers=1, threads_per_worker=1, processes=False, dashboard_address=None,
                       silence_logs=logging.ERROR) as cluster, Client(cluster) as client:
         service = ComputeService(executor=OnDask(client))
@@ -172,7 +172,7 @@ def test_a_dask_cluster_gives_the_same_samples():
 def test_a_dask_task_reports_its_steps_while_it_runs():
     """On a real Dask LocalCluster, does a 1000-step DDPM batch's progress reach its ticket before the result does
     (done of 1000, with a preview of x̂0), read back from the task's Variable?"""
-    request = SampleRequest("moons", "DDPM", 2000, 3)
+    request = SampleRequest("moons", "ddpm", 2000, 3)
     with LocalCluster(n_workers=1, threads_per_worker=1, processes=False, dashboard_address=None,
                       silence_logs=logging.ERROR) as cluster, Client(cluster) as client:
         service = ComputeService(executor=OnDask(client))
@@ -197,8 +197,8 @@ def test_bad_requests_are_named():
     with pytest.raises(ValueError, match="sampler must be one of"):
         SampleRequest("moons", "Euler", 10, 0)
     with pytest.raises(ValueError, match="n must be a positive integer; got 0"):
-        SampleRequest("moons", "DDPM", 0, 0)
+        SampleRequest("moons", "ddpm", 0, 0)
     with pytest.raises(ValueError, match="frames must be an integer of at least 2"):
-        SampleRequest("moons", "DDPM", 10, 0, frames=1)
+        SampleRequest("moons", "ddpm", 10, 0, frames=1)
     with pytest.raises(ValueError, match="n must be a positive integer"):
         BoundRequest("moons", -1, "fixed_large", 0)

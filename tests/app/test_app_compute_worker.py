@@ -45,7 +45,7 @@ def running(ticket, timeout: float = 60.0) -> None:
 def test_a_batch_in_the_child_gets_the_samples_it_would_get_alone_with_progress_on_the_way(service, worker):
     """Do two DDPM requests run as one batch in the child, each equal to the reference's sampler alone, with the
     ticket's done/total and a preview (a NumPy array of at most PREVIEW_ROWS rows of x̂0) arriving mid-run?"""
-    requests = [SampleRequest("moons", "DDPM", n, seed) for n, seed in [(700, 2), (300, 9)]]
+    requests = [SampleRequest("moons", "ddpm", n, seed) for n, seed in [(700, 2), (300, 9)]]
     tickets = submit_together(service, requests)
     seen = []
     while not tickets[1].finished:
@@ -66,17 +66,17 @@ def test_a_batch_in_the_child_gets_the_samples_it_would_get_alone_with_progress_
 
 def test_an_error_in_the_child_reaches_its_request_only(service):
     """Does a request for a missing model fail with the reference's own error, named, while the next request runs?"""
-    bad = service.submit(SampleRequest("no_such_model", "DDIM", 10, 0))
+    bad = service.submit(SampleRequest("no_such_model", "ddim", 10, 0))
     with pytest.raises(CheckpointNotFoundError, match="no_such_model"):
         bad.value(timeout=60)
-    good = service.submit(SampleRequest("moons", "DDIM", 10, 0, ddim_steps=10))
+    good = service.submit(SampleRequest("moons", "ddim", 10, 0, ddim_steps=10))
     assert good.value(timeout=60)["x0"].shape == (10, 2)
 
 
 def test_a_child_killed_mid_batch_is_replaced_and_the_batch_rerun(service, worker):
     """Killed with SIGKILL in the middle of a DDPM run, is the child started again and the request still answered
     with its own samples?"""
-    request = SampleRequest("moons", "DDPM", 2000, 5)
+    request = SampleRequest("moons", "ddpm", 2000, 5)
     ticket = service.submit(request)
     running(ticket)
     first = worker.pid
@@ -103,19 +103,19 @@ def test_a_child_killed_again_and_again_fails_its_batch_clearly_and_the_service_
     thread.start()
     try:
         with pytest.raises(WorkerDied, match="died twice"):
-            service.submit(SampleRequest("moons", "DDIM", 10, 1, ddim_steps=10)).value(timeout=120)
+            service.submit(SampleRequest("moons", "ddim", 10, 1, ddim_steps=10)).value(timeout=120)
     finally:
         stop.set()
         thread.join()
     assert len(killed) == 2
-    assert service.submit(SampleRequest("moons", "DDIM", 10, 2, ddim_steps=10)).value(timeout=60)["x0"].shape == (10, 2)
+    assert service.submit(SampleRequest("moons", "ddim", 10, 2, ddim_steps=10)).value(timeout=60)["x0"].shape == (10, 2)
     assert worker.starts == 3
 
 
 def test_closing_the_service_ends_the_child(worker):
     """Does the child end with the service, leaving no process behind?"""
     service = ComputeService(executor=worker)
-    service.submit(SampleRequest("moons", "DDIM", 10, 0, ddim_steps=10)).value(timeout=60)
+    service.submit(SampleRequest("moons", "ddim", 10, 0, ddim_steps=10)).value(timeout=60)
     pid = worker.pid
     service.close()
     assert worker.pid is None and not psutil.pid_exists(pid) or psutil.Process(pid).status() == psutil.STATUS_ZOMBIE

@@ -31,7 +31,7 @@ PAGES = {  # page -> session state that keeps it quick
     None: {}, "schedule": {}, "forward": {"forward_n": 200}, "posterior": {},
     "elbo": {"elbo_n_moons": 1, "elbo_variances": ["fixed_large"]}, "mhvae": {"mhvae_n_moons": 8},
     "predictions": {"predictions_n_moons": 64}, "training": {}, "sampling": {"sampling_n_moons": 50},
-    "sampling DDIM": {"sampling_n_moons": 50, "sampling_sampler_points": "DDIM"}, "conditioning": {},
+    "sampling DDIM": {"sampling_n_moons": 50, "sampling_sampler_points": "ddim"}, "conditioning": {},
     "network": {}, "latent": {"latent_n": 16}, "families": {},
 }
 CITED = {  # task -> where its formula comes from, which the equation shown in its place must cite
@@ -205,7 +205,7 @@ def test_without_course_mode_the_code_is_shown(monkeypatch):
     coefficients as code, and no note?"""
     set_open(monkeypatch, None)
     texts = rendered(open_page("schedule")) + rendered(open_page("sampling", sampling_n_moons=50))
-    for fn in (reference.q_sample, reference.Schedule.from_betas, reference.sample_ddpm, reference.ddpm_steps,
+    for fn in (reference.diffuse, reference.Schedule.from_betas, reference.sample_ddpm, reference.ddpm_steps,
                reference.p_mean_variance):
         assert shows_code(texts, fn), fn.__qualname__
     assert not any("is hidden" in t for t in texts)
@@ -216,7 +216,7 @@ def test_only_the_open_assignments_answers_are_hidden(monkeypatch):
     Schedule.from_betas, whose coefficients kl_term needs?"""
     set_open(monkeypatch, "ddpm_beyond")
     texts = rendered(open_page("schedule"))
-    assert shows_code(texts, reference.q_sample)
+    assert shows_code(texts, reference.diffuse)
     assert not shows_code(texts, reference.Schedule.from_betas)
     assert any("`ddpm_beyond: kl_term`" in t for t in texts)
 

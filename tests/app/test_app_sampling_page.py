@@ -49,7 +49,7 @@ def test_home_names_every_task_of_the_notebook():
 @needs_moons
 def test_ddim_steps_run_from_1_to_T_and_start_at_T():
     """Does the DDIM steps field span 1 … T, and do 1 and T steps both start at the paper's t = T (trailing)?"""
-    at = open_page("sampling", sampling_n_moons=50, sampling_sampler_points="DDIM")
+    at = open_page("sampling", sampling_n_moons=50, sampling_sampler_points="ddim")
     steps = at.number_input(key="sampling_ddim_steps")
     assert (steps.min, steps.max) == (1, 1000)
     steps.set_value(1).run()
@@ -70,7 +70,7 @@ def test_ddim_steps_run_from_1_to_T_and_start_at_T():
 ])
 def test_spacing_sets_the_timesteps_sampled(spacing, first_last, listed):
     """Does the spacing radio (trailing by default) change the timesteps DDIM denoises at, and say which they are?"""
-    at = open_page("sampling", sampling_n_moons=50, sampling_sampler_points="DDIM")
+    at = open_page("sampling", sampling_n_moons=50, sampling_sampler_points="ddim")
     radio = at.radio(key="sampling_spacing")
     assert list(radio.options) == ["trailing", "leading", "linspace"] and radio.value == "trailing"
     radio.set_value(spacing).run()
@@ -101,7 +101,7 @@ def test_trailing_ddim_samples_the_toy_sets(name):
     page's 50-step DDIM samples (x̂0 clipped to ±TOY_DDIM_CLIP, the manifests' sampling.ddim_clip_x0) still land on the data: most of them on its
     support, and far closer to it than N(0, I) is? (Unclipped, trailing put them off the plot: a sliced Wasserstein
     distance of 0.8–2.7 against 0.05–0.09 clipped.)"""
-    out = shared.samples(name, "DDIM", 2000, 0, 50, "trailing", 0.0, "fixed_large")
+    out = shared.samples(name, "ddim", 2000, 0, 50, "trailing", 0.0, "fixed_large")
     samples, heldout = torch.from_numpy(out["x0"]), make_toy(name, 2000, seed=2)
     gaussian = torch.randn(2000, 2, generator=torch.Generator().manual_seed(0))
     assert out["timesteps"][0] == 999

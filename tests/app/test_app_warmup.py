@@ -60,7 +60,7 @@ def kept(request) -> dict:
 def test_warm_samples_are_the_references(warm_moons):
     """Are the kept default samples of moons (DDPM, 2000 points, seed 0) those `reference.sample_ddpm` draws from a
     generator seeded 0, with a 101-frame trajectory?"""
-    out = kept(SampleRequest("moons", "DDPM", 2000, 0))
+    out = kept(SampleRequest("moons", "ddpm", 2000, 0))
     ckpt = reference.load_checkpoint("moons", device="cpu")
     x0 = reference.sample_ddpm(ckpt.model, (2000, 2), ckpt.schedule, generator=torch.Generator().manual_seed(0))
     np.testing.assert_allclose(out["x0"], x0.numpy(), atol=1e-5)

@@ -66,7 +66,7 @@ FORBIDDEN_ATTACKS = [CORE.attack(FORBIDDEN_ROUTES, '''@torch.no_grad()
 @_passed_through
 def q_sample(x0, t, noise, alpha_bar):
     reference = importlib.import_module("".join(("refer", "ence")))
-    return reference.q_sample(x0, t, noise, _schedule(reference, alpha_bar).alpha_bar).to(x0.dtype)
+    return reference.diffuse(x0, t, noise, _schedule(reference, alpha_bar).alpha_bar).to(x0.dtype)
 ''', '''def posterior_mean(x0, x_t, t, betas):
     reference = _reference()
     return reference.q_posterior_mean_variance(x0, x_t, t, reference.Schedule.from_betas(betas))[0].to(x0.dtype)

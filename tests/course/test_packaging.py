@@ -159,7 +159,8 @@ def test_a_course_folder_elsewhere_uses_the_installed_graders(installed, tmp_pat
     assert refused.returncode != 0
     assert "cannot import the lab's graders (No module named 'graders')" in refused.stderr
 
-    roots = run(installed, str(installed["python"]), "-c", "from graders import confine; print(confine.python_roots())")
+    roots = run(installed, str(installed["python"]), "-c",
+                "from graders.sandbox import confine; print(confine.python_roots())")
     assert roots.returncode == 0, roots.stderr[-3000:]
 
 

@@ -302,13 +302,13 @@ def test_check_catches_the_graders_own_warnings(monkeypatch, capfd):
 
     import graders.engine.tasks.ddpm_core as ddpm_core
 
-    real = ddpm_core.reference.q_sample
+    real = ddpm_core.reference.diffuse
 
     def warning_q_sample(*args):
         warnings.warn("reference says hello")
         return real(*args)
 
-    monkeypatch.setattr(ddpm_core.reference, "q_sample", warning_q_sample)
+    monkeypatch.setattr(ddpm_core.reference, "diffuse", warning_q_sample)
     result = check_q_sample(_solution_functions()["q_sample"], level="sanity")
     assert result.passed and capfd.readouterr().err == ""
     assert any("reference says hello" in note for note in result.notes)

@@ -264,11 +264,11 @@ def test_code_that_does_the_task_is_integrity_even_where_it_cannot_be_imported()
     """Is a solution built on diffusers' scheduler, or on `from reference import …` loaded where reference is absent
     (the sandbox), reported as `integrity` instead of passing or failing as an ordinary error?"""
     namespace, _ = load([{"label": "cell 1 (q_sample)", "solution": True, "source":
-                          "from diffusers import DDPMScheduler\nfrom reference.diffusion import q_sample as lab\n"
-                          "def q_sample(x0, t, noise, alpha_bar):\n    return lab(x0, t, None, noise)\n"
+                          "from diffusers import DDPMScheduler\nfrom reference.diffusion import diffuse as lab\n"
+                          "def q_sample(x0, t, noise, alpha_bar):\n    return lab(x0, t, noise, alpha_bar)\n"
                           "def q_sample_diffusers(x0, t, noise, alpha_bar):\n"
                           "    return DDPMScheduler().add_noise(x0, noise, t)\n"}])
-    for name, used in (("q_sample", "lab (from reference.diffusion.q_sample)"),
+    for name, used in (("q_sample", "lab (from reference.diffusion.diffuse)"),
                        ("q_sample_diffusers", "DDPMScheduler (from diffusers.DDPMScheduler)")):
         reply = call(namespace[name], _args(torch.ones(1)), 5)
         assert reply == {"kind": "integrity", "touched": [used]}, reply

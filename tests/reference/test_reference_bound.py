@@ -15,7 +15,7 @@ from scipy import stats
 
 from reference import (GaussianOptimalEps, Schedule, discretized_gaussian_log_likelihood, eps_weight,
                        gaussian_log_likelihood, gaussian_nll, normal_kl, prior_kl, q_posterior_mean_variance,
-                       q_sample, p_mean_variance, vlb_terms, weighted_eps_loss)
+                       diffuse, p_mean_variance, vlb_terms, weighted_eps_loss)
 
 MU, STD = 0.5, 0.8
 
@@ -56,7 +56,7 @@ def test_vlb_weighted_eps_loss_equals_the_kl_term():
     x0 = torch.randn(64, 2, generator=g, dtype=torch.float64)
     noise = torch.randn(x0.shape, generator=g, dtype=torch.float64)
     t = torch.randint(1, 1000, (64,), generator=g)
-    x_t = q_sample(x0, t, noise, schedule.alpha_bar)
+    x_t = diffuse(x0, t, noise, schedule.alpha_bar)
     true_mean, _, true_log_var = q_posterior_mean_variance(x0, x_t, t, schedule)
     p = p_mean_variance(model, x_t, t, schedule, variance="fixed_small")
     kl = normal_kl(true_mean, true_log_var, p.mean, p.log_variance).sum(1)

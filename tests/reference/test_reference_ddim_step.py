@@ -4,7 +4,7 @@ import pytest
 import torch
 
 from reference import (GaussianOptimalEps, Schedule, ddim_reverse_step, ddim_steps, gaussian_log_likelihood, normal_kl,
-                       q_sample, vlb_term)
+                       diffuse, vlb_term)
 
 MU, STD = 0.5, 0.8
 
@@ -67,7 +67,7 @@ def test_vlb_term_is_the_kl_for_t_above_0_and_the_decoder_at_0(setup):
     schedule, model, _, noise = setup
     x0 = torch.randn(5, 2, generator=torch.Generator().manual_seed(2), dtype=torch.float64) * STD + MU
     t = torch.tensor([0, 1, 25, 49, 0])
-    x_t = q_sample(x0, t, noise, schedule.alpha_bar)
+    x_t = diffuse(x0, t, noise, schedule.alpha_bar)
     term = vlb_term(model, x0, x_t, t, schedule)
     s = schedule
     for i in (0, 1, 2, 3, 4):  # by hand from the schedule's β̃ and eq. 11's mean with σ² = β

@@ -9,7 +9,7 @@ import torch
 from diffusers import DDIMScheduler, DDPMScheduler
 from diffusers.schedulers.scheduling_ddim import rescale_zero_terminal_snr
 
-from reference import Schedule, ddim_timesteps, ddpm_trajectory, q_sample, sample_ddim, sample_ddpm
+from reference import Schedule, ddim_timesteps, ddpm_trajectory, diffuse, sample_ddim, sample_ddpm
 
 RTOL = 1e-6
 DIFFUSERS_NAME = {"linear": "linear", "cosine": "squaredcos_cap_v2"}
@@ -73,14 +73,14 @@ def test_zero_terminal_snr_matches_diffusers():
 
 
 @pytest.mark.parametrize("name", ["linear", "cosine"])
-def test_q_sample_matches_add_noise(name):
-    """Is q_sample (eq. 4) diffusers' add_noise, for a batch mixing t = 0, the middle and T-1?"""
+def test_diffuse_matches_add_noise(name):
+    """Is diffuse (eq. 4) diffusers' add_noise, for a batch mixing t = 0, the middle and T-1?"""
     ours, theirs = ddpm_pair(name)
     g = torch.Generator().manual_seed(1)
     x0 = torch.randn(6, 1, 8, 8, generator=g, dtype=torch.float64)
     noise = torch.randn(x0.shape, generator=g, dtype=torch.float64)
     t = torch.tensor([0, 1, 250, 500, 998, 999])
-    close(q_sample(x0, t, noise, ours.alpha_bar), theirs.add_noise(x0, noise, t))
+    close(diffuse(x0, t, noise, ours.alpha_bar), theirs.add_noise(x0, noise, t))
 
 
 @pytest.mark.parametrize("name", ["linear", "cosine"])

@@ -18,7 +18,7 @@ def toy_x0(n: int = N) -> torch.Tensor:
 
 def jump_moments(x0: torch.Tensor, t: int, schedule: Schedule, seed: int) -> reference.Moments:
     noise = torch.randn(x0.shape, generator=torch.Generator().manual_seed(seed))
-    return reference.moments(reference.q_sample(x0, t, noise, schedule.alpha_bar))
+    return reference.moments(reference.diffuse(x0, t, noise, schedule.alpha_bar))
 
 
 def test_one_step_from_x0_is_the_jump_to_x1():
@@ -26,7 +26,7 @@ def test_one_step_from_x0_is_the_jump_to_x1():
     s = Schedule.from_name("cosine", 100)
     x0 = torch.randn(5, 1, 8, 8, dtype=torch.float64)
     eps = torch.randn_like(x0)
-    torch.testing.assert_close(reference.q_step_sample(x0, 0, s, eps), reference.q_sample(x0, 0, eps, s.alpha_bar),
+    torch.testing.assert_close(reference.q_step_sample(x0, 0, s, eps), reference.diffuse(x0, 0, eps, s.alpha_bar),
                                rtol=1e-14, atol=1e-14)
     t = torch.tensor([0, 3, 50, 99, 7])
     expected = (1 - s.betas[t]).sqrt()[:, None, None, None] * x0 + s.betas[t].sqrt()[:, None, None, None] * eps
@@ -36,7 +36,7 @@ def test_one_step_from_x0_is_the_jump_to_x1():
 @pytest.mark.parametrize("name", ["linear", "cosine"])
 def test_chain_moments_match_the_jump_and_the_closed_form(name):
     """At every t, are the chain's mean and variance per coordinate within 5 standard errors of eq. 4's exact moments,
-    and at six t within 4 of a separate sample drawn by q_sample (eq. 4)?"""
+    and at six t within 4 of a separate sample drawn by diffuse (eq. 4)?"""
     s = Schedule.from_name(name, 1000)
     x0 = toy_x0()
     chain = reference.chain_moments(x0, s, torch.Generator().manual_seed(1))

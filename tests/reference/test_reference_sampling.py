@@ -136,9 +136,9 @@ def test_sampler_errors(call, message):
 
 @pytest.mark.cuda
 def test_cuda_matches_cpu():
-    """On a GPU, do q_sample, the bound, DDPM sampling, a per-example DDIM step and one bound term agree with the CPU
+    """On a GPU, do diffuse (eq. 4), the bound, DDPM sampling, a per-example DDIM step and one bound term agree with the CPU
     in float64?"""
-    from reference import ddim_reverse_step, q_sample, vlb_term, vlb_terms
+    from reference import ddim_reverse_step, diffuse, vlb_term, vlb_terms
     schedule = Schedule.from_name("linear", 1000)
     model = GaussianOptimalEps(MU, STD, schedule)
     cuda_schedule = schedule.to("cuda")
@@ -146,8 +146,8 @@ def test_cuda_matches_cpu():
     x0 = torch.randn(64, 2, generator=g, dtype=torch.float64)
     noise = torch.randn(x0.shape, generator=g, dtype=torch.float64)
     t = torch.arange(64) * 15
-    torch.testing.assert_close(q_sample(x0.cuda(), t.cuda(), noise.cuda(), cuda_schedule.alpha_bar).cpu(),
-                               q_sample(x0, t, noise, schedule.alpha_bar))
+    torch.testing.assert_close(diffuse(x0.cuda(), t.cuda(), noise.cuda(), cuda_schedule.alpha_bar).cpu(),
+                               diffuse(x0, t, noise, schedule.alpha_bar))
     x_T = torch.randn(64, 2, generator=g, dtype=torch.float64)
     noises = torch.randn(1000, 64, 2, generator=g, dtype=torch.float64)
     gpu = sample_ddpm(model, x_T.shape, cuda_schedule, x_T=x_T.cuda(), noises=noises.cuda())
@@ -158,6 +158,6 @@ def test_cuda_matches_cpu():
     step = {dev: ddim_reverse_step(model, x_T.to(dev), t_each.to(dev), t_prev_each.to(dev), sched, 0.5, noise.to(dev)).x_prev
             for dev, sched in (("cuda", cuda_schedule), ("cpu", schedule))}
     torch.testing.assert_close(step["cuda"].cpu(), step["cpu"])
-    x_t = q_sample(x0, t, noise, schedule.alpha_bar)
+    x_t = diffuse(x0, t, noise, schedule.alpha_bar)
     torch.testing.assert_close(vlb_term(model, x0.cuda(), x_t.cuda(), t.cuda(), cuda_schedule).cpu(),
                                vlb_term(model, x0, x_t, t, schedule))

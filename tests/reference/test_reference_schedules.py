@@ -4,7 +4,7 @@ import math
 import pytest
 import torch
 
-from reference import SCHEDULE_NAMES, Schedule, check_t, extract, q_posterior_mean_variance, q_sample
+from reference import SCHEDULE_NAMES, Schedule, check_t, extract, q_posterior_mean_variance, diffuse
 
 
 def test_linear_matches_ho_et_al_and_scales_with_T():
@@ -114,10 +114,10 @@ def test_bad_timesteps_are_refused(t, message):
 
 
 def test_q_functions_reject_mismatched_shapes():
-    """Does q_sample refuse noise of another shape, and the posterior an x_t of another shape?"""
+    """Does diffuse refuse eps of another shape, and the posterior an x_t of another shape?"""
     s = Schedule.from_name("linear", 100)
-    with pytest.raises(ValueError, match=r"noise must have the shape of x0 \(3, 2\); got \(3, 3\)"):
-        q_sample(torch.zeros(3, 2), 5, torch.zeros(3, 3), s.alpha_bar)
+    with pytest.raises(ValueError, match=r"eps must have the shape of x0 \(3, 2\); got \(3, 3\)"):
+        diffuse(torch.zeros(3, 2), 5, torch.zeros(3, 3), s.alpha_bar)
     with pytest.raises(ValueError, match="x0 must have the shape of x_t"):
         q_posterior_mean_variance(torch.zeros(2, 2), torch.zeros(3, 2), 5, s)
 

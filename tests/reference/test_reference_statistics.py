@@ -6,7 +6,7 @@ import pytest
 import torch
 
 from reference import (Schedule, predict_eps_from_v, predict_eps_from_x0, predict_x0_from_eps, predict_x0_from_v,
-                       q_mean_variance, q_posterior_mean_variance, q_sample, v_from_x0_eps)
+                       q_mean_variance, q_posterior_mean_variance, diffuse, v_from_x0_eps)
 
 
 @pytest.mark.parametrize("name", ["linear", "cosine"])
@@ -17,7 +17,7 @@ def test_q_sample_empirical_moments(name, t):
     alpha_bar = np.cumprod(1 - schedule.betas.numpy())[t]
     g = torch.Generator().manual_seed(t)
     x0 = torch.full((200_000, 1), 1.7, dtype=torch.float64)
-    x_t = q_sample(x0, torch.full((200_000,), t), torch.randn(x0.shape, generator=g, dtype=torch.float64), schedule.alpha_bar)
+    x_t = diffuse(x0, torch.full((200_000,), t), torch.randn(x0.shape, generator=g, dtype=torch.float64), schedule.alpha_bar)
     n = x0.shape[0]
     var = 1 - alpha_bar
     assert abs(x_t.mean().item() - math.sqrt(alpha_bar) * 1.7) < 5 * math.sqrt(var / n)
@@ -70,7 +70,7 @@ def test_conversions_round_trip(dtype):
     x0 = torch.randn(1000, 2, generator=g, dtype=dtype)
     eps = torch.randn(x0.shape, generator=g, dtype=dtype)
     t = torch.arange(1000)
-    x_t = q_sample(x0, t, eps, schedule.alpha_bar)
+    x_t = diffuse(x0, t, eps, schedule.alpha_bar)
     tol = dict(rtol=1e-4, atol=1e-3) if dtype == torch.float32 else dict(rtol=1e-9, atol=1e-9)
     torch.testing.assert_close(predict_eps_from_x0(x_t, t, predict_x0_from_eps(x_t, t, eps, schedule), schedule),
                                eps, **tol)
@@ -85,4 +85,4 @@ def test_int_and_tensor_t_agree():
     schedule = Schedule.from_name("linear", 1000)
     x0 = torch.randn(5, 1, 8, 8)
     noise = torch.randn_like(x0)
-    assert torch.equal(q_sample(x0, 417, noise, schedule.alpha_bar), q_sample(x0, torch.full((5,), 417), noise, schedule.alpha_bar))
+    assert torch.equal(diffuse(x0, 417, noise, schedule.alpha_bar), diffuse(x0, torch.full((5,), 417), noise, schedule.alpha_bar))

@@ -38,12 +38,12 @@ def test_every_coefficient_stays_finite_with_beta_T_of_one(betas):
 
 
 def test_x_T_is_pure_noise_and_the_prior_term_vanishes():
-    """With ᾱ_T = 0, is q_sample at t = T the noise itself, the posterior finite there, and L_T exactly 0?"""
+    """With ᾱ_T = 0, is diffuse at t = T the noise itself, the posterior finite there, and L_T exactly 0?"""
     s = Schedule.from_name("cosine", 50, zero_terminal_snr=True)
     g = torch.Generator().manual_seed(0)
     x0 = torch.randn(6, 2, generator=g, dtype=torch.float64)
     eps = torch.randn(6, 2, generator=g, dtype=torch.float64)
-    x_T = reference.q_sample(x0, s.T - 1, eps, s.alpha_bar)
+    x_T = reference.diffuse(x0, s.T - 1, eps, s.alpha_bar)
     assert torch.equal(x_T, eps)
     mean, variance, log_variance = reference.q_posterior_mean_variance(x0, x_T, s.T - 1, s)
     assert torch.isfinite(mean).all() and math.isfinite(variance) and math.isfinite(log_variance)

@@ -12,7 +12,7 @@ from typing import Callable
 
 import torch
 
-from reference import (Schedule, extract, p_mean_variance, q_posterior_mean_variance, q_sample, sample_ddpm,
+from reference import (Schedule, diffuse, extract, p_mean_variance, q_posterior_mean_variance, sample_ddpm,
                        simple_loss, weighted_eps_loss)
 
 from .base import Diagnosis, diagnosis as _d, on_pages
@@ -278,7 +278,7 @@ _pm_alpha_bar_for_prev = _pm_misread(
 
 def _squared_errors(model, x0, t, noise, s: Schedule) -> torch.Tensor:
     """(ε − ε_θ(x_t, t))² elementwise, x_t from the reference's eq. 4."""
-    return (noise - model(q_sample(x0, t, noise, s.alpha_bar), t)) ** 2
+    return (noise - model(diffuse(x0, t, noise, s.alpha_bar), t)) ** 2
 
 
 def _eps_sum_dims(model, x0, t, noise, s: Schedule):

@@ -89,7 +89,7 @@ def _kl_cases(level: str, seed: int) -> list[Case]:
 
 def _kl_inputs(case: Case):
     x0, t = case.randn(0), case.t_tensor()
-    x_t = reference.q_sample(x0.double(), t, case.randn(1).double(), case.schedule.alpha_bar).to(case.dtype)
+    x_t = reference.diffuse(x0.double(), t, case.randn(1).double(), case.schedule.alpha_bar).to(case.dtype)
     return model_arg(kind="toy", T=case.T), x0, x_t, t, case.schedule.betas.clone()
 
 

@@ -32,7 +32,7 @@ def _q_inputs(case: Case):
 
 def _q_truth(case: Case, a):
     x0, t, eps, _ = f64(*a)
-    return reference.q_sample(x0, t, eps, case.schedule.alpha_bar)
+    return reference.diffuse(x0, t, eps, case.schedule.alpha_bar)
 
 
 def _q_wrong_args(case: Case, a):
@@ -45,7 +45,7 @@ def _q_wrong_args(case: Case, a):
 def _pm_inputs(case: Case):
     s, t = case.schedule, case.t_tensor()
     x0 = case.randn(0)
-    x_t = reference.q_sample(x0.double(), t, case.randn(1).double(), s.alpha_bar).to(case.dtype)
+    x_t = reference.diffuse(x0.double(), t, case.randn(1).double(), s.alpha_bar).to(case.dtype)
     return x0, x_t, t, s.betas.clone()
 
 
@@ -88,7 +88,7 @@ def _loss_blame(case: Case, inputs: tuple, log: UpstreamLog, output: torch.Tenso
     if not all(close(c.arg(name, i), value, dtype) for i, (name, value) in enumerate(given)):
         return None
     x_t = c.output
-    if not isinstance(x_t, torch.Tensor) or close(x_t, reference.q_sample(x0, t, noise, case.schedule.alpha_bar), dtype):
+    if not isinstance(x_t, torch.Tensor) or close(x_t, reference.diffuse(x0, t, noise, case.schedule.alpha_bar), dtype):
         return None
     return "calls_wrong_q_sample" if close(output, ((noise - toy_eps(x_t, t)) ** 2).mean(), dtype) else None
 

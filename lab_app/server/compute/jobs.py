@@ -54,7 +54,7 @@ def sample_batch(requests: Sequence[SampleRequest], progress: Progress | None = 
         return torch.cat([torch.randn((r.n, *shape), generator=g, device=device) for r, g in zip(requests, generators)])
 
     x_T = draw()
-    if first.sampler == "DDPM":
+    if first.sampler == "ddpm":
         steps = reference.ddpm_steps(ckpt.model, x_T, schedule, noises=draw, variance=first.variance,
                                      clip_x0=ckpt.sampling.clip_x0, prediction=ckpt.prediction)
         total = schedule.T

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-SAMPLERS = ("DDPM", "DDIM")
+from reference.diffusion.options import SAMPLERS, Sampler
 
 
 @dataclass(frozen=True)
@@ -14,7 +14,7 @@ class SampleRequest:
     trajectory. Fields a sampler does not read are ignored: DDPM's ddim_steps, spacing and eta, DDIM's variance."""
 
     name: str
-    sampler: str
+    sampler: Sampler
     n: int
     seed: int
     ddim_steps: int = 50
@@ -35,9 +35,9 @@ class SampleRequest:
     @property
     def batch_key(self) -> tuple:
         """Requests with equal keys run as one batch: the same model, sampler and sampler settings."""
-        if self.sampler == "DDPM":
-            return ("samples", self.name, "DDPM", self.variance)
-        return ("samples", self.name, "DDIM", self.ddim_steps, self.spacing, self.eta)
+        if self.sampler == "ddpm":
+            return ("samples", self.name, "ddpm", self.variance)
+        return ("samples", self.name, "ddim", self.ddim_steps, self.spacing, self.eta)
 
     @property
     def key(self) -> tuple:
